@@ -1,0 +1,38 @@
+import { ContractQuery, Query } from '../../platform/contracts/index.js';
+
+/** catalog's published language. Other modules import this file and nothing else of catalog. */
+
+export interface Money {
+  /** Amount in the currency's minor unit (cents for EUR/USD). */
+  amount: number;
+  /** ISO 4217 code, e.g. `EUR`. */
+  currency: string;
+}
+
+export interface ProductView {
+  id: string;
+  name: string;
+  description: string;
+  images: string[];
+  category: string;
+  tags: string[];
+  price: Money;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One product by id, or `null` when there is none. */
+@ContractQuery('catalog', 'GetProduct')
+export class GetProduct extends Query<ProductView | null> {
+  constructor(public readonly productId: string) {
+    super();
+  }
+}
+
+/** The products among `productIds` that exist, in one round trip (ids not found are absent). */
+@ContractQuery('catalog', 'GetProducts')
+export class GetProducts extends Query<ProductView[]> {
+  constructor(public readonly productIds: string[]) {
+    super();
+  }
+}

@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { moduleDatabaseProvider } from '../../platform/database/module-database.provider.js';
+import { BootstrapAdmin } from './bootstrap-admin/bootstrap-admin.js';
+import { PasswordHasher } from './credentials/password-hasher.js';
+import { UsersRepository } from './db/users.repository.js';
+import { GetUserHandler, GetUsersHandler } from './get-users/get-users.handler.js';
+import { JwksController } from './jwks/jwks.http.controller.js';
+import { LogInController } from './log-in/log-in.http.controller.js';
+import { ProfileController } from './profile/profile.http.controller.js';
+import { RegisterUserController } from './register-user/register-user.http.controller.js';
+import { RegisterUserHandler } from './register-user/register-user.handler.js';
+
+export const IDENTITY = 'identity';
+
+/** Accounts, credentials and roles; issues access tokens. Owns the `identity` schema. */
+@Module({
+  controllers: [RegisterUserController, LogInController, ProfileController, JwksController],
+  providers: [
+    moduleDatabaseProvider(IDENTITY),
+    UsersRepository,
+    PasswordHasher,
+    RegisterUserHandler,
+    GetUserHandler,
+    GetUsersHandler,
+    BootstrapAdmin,
+  ],
+})
+export class IdentityModule {}

@@ -1,0 +1,25 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+export const inventorySchema = pgSchema('inventory');
+
+/** productId refers to catalog by id only: no foreign key crosses a schema. */
+export const stockItems = inventorySchema.table(
+  'stock_items',
+  {
+    sku: text('sku').primaryKey(),
+    productId: uuid('product_id').notNull(),
+    quantity: integer('quantity').notNull(),
+    reserved: integer('reserved').notNull().default(0),
+    location: text('location').notNull(),
+    reorderPoint: integer('reorder_point').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('stock_quantity_non_negative', sql`${t.quantity} >= 0`),
+    check('stock_reserved_within_quantity', sql`${t.reserved} >= 0 AND ${t.reserved} <= ${t.quantity}`),
+    check('stock_reorder_point_non_negative', sql`${t.reorderPoint} >= 0`),
+    index('stock_items_product_idx').on(t.productId),
+  ],
+);

@@ -1,0 +1,67 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { eq, sql } from 'drizzle-orm';
+import { MODULE_DATABASE, type ModuleDatabase } from '../../../platform/database/module-database.js';
+import type { StockView } from '../contract.js';
+import { ProductOfSkuChangedError, QuantityBelowReservedError } from '../domain/inventory-errors.js';
+import type { SetStockInput } from '../domain/stock-input.js';
+import { stockItems } from './schema.js';
+
+type Row = typeof stockItems.$inferSelect;
+
+function toView(row: Row): StockView {
+  return {
+    sku: row.sku,
+    productId: row.productId,
+    quantity: row.quantity,
+    reserved: row.reserved,
+    available: row.quantity - row.reserved,
+    location: row.location,
+    reorderPoint: row.reorderPoint,
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class StockItemsRepository {
+  constructor(@Inject(MODULE_DATABASE) private readonly database: ModuleDatabase) {}
+
+  async findBySku(sku: string): Promise<StockView | null> {
+    const [row] = await this.database.db.select().from(stockItems).where(eq(stockItems.sku, sku)).limit(1);
+    return row ? toView(row) : null;
+  }
+
+  /**
+   * Sets the on-hand quantity of a SKU, creating the item if it is new. Runs under a
+   * row lock so a concurrent reservation cannot slip between the check and the write.
+   */
+  async set(sku: string, input: SetStockInput): Promise<{ stock: StockView; created: boolean }> {
+    return this.database.transaction(async (tx) => {
+      const lockCurrent = () => tx.select().from(stockItems).where(eq(stockItems.sku, sku)).for('update');
+      let [current] = await lockCurrent();
+      if (!current) {
+        const [row] = await tx
+          .insert(stockItems)
+          .values({ sku, ...input })
+          .onConflictDoNothing()
+          .returning();
+        if (row) return { stock: toView(row), created: true };
+        // Another request created it between our read and insert: lock theirs and update it.
+        [current] = await lockCurrent();
+        if (!current) throw new Error(`stock item ${sku} vanished while being set`);
+      }
+      if (current.productId !== input.productId) throw new ProductOfSkuChangedError(sku);
+      if (input.quantity < current.reserved) throw new QuantityBelowReservedError(sku, current.reserved);
+      const [row] = await tx
+        .update(stockItems)
+        .set({
+          quantity: input.quantity,
+          location: input.location,
+          reorderPoint: input.reorderPoint,
+          updatedAt: sql`now()`,
+        })
+        .where(eq(stockItems.sku, sku))
+        .returning();
+      return { stock: toView(row!), created: false };
+    });
+  }
+}

@@ -1,0 +1,37 @@
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/app-config.js';
+import { loadSigningKeys } from '../auth/signing-keys.js';
+import { openDatabase } from '../database/open-database.js';
+import type { PlatformResources } from '../platform.module.js';
+
+/**
+ * Opens what must exist before any module starts: the database (migrated, under an
+ * advisory lock) and the token signing keys. The first log lines say which database
+ * is in use, so nobody mistakes the embedded fallback for their PostgreSQL.
+ */
+export async function openPlatform(
+  config: AppConfig,
+  logger: Logger,
+  modules: readonly string[],
+): Promise<PlatformResources> {
+  const database = await openDatabase(config);
+  if (database.kind === 'pglite') {
+    logger.warn(
+      { database: database.description },
+      'DATABASE_URL is not set: using the embedded PGlite database (data kept in the data folder). Set DATABASE_URL to use PostgreSQL.',
+    );
+  } else {
+    logger.info({ database: database.description }, 'using PostgreSQL');
+  }
+  try {
+    if (config.migrateOnStart) {
+      await database.migrate(modules);
+      logger.info({ modules }, 'schemas and migrations are up to date');
+    }
+    const signingKeys = await loadSigningKeys(config);
+    return { config, logger, database, signingKeys };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

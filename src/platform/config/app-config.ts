@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+/**
+ * Everything the process reads from its environment, parsed once at startup.
+ * A bad value stops the process with a message naming the variable, instead of
+ * surfacing later as a confusing runtime error.
+ */
+const booleanish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().url().optional(),
+  DATA_DIR: z.string().default('./.data'),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  MODULE_ROLE_PREFIX: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'lowercase letters, digits and underscores')
+    .default('shop_'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  JWT_ISSUER: z.string().default('urn:shop:identity'),
+  JWT_AUDIENCE: z.string().default('urn:shop:api'),
+  JWT_TTL_SECONDS: z.coerce.number().int().min(30).default(900),
+  JWT_PRIVATE_KEY: z.string().optional(),
+  JWT_PUBLIC_KEY: z.string().optional(),
+  JWT_KEY_ID: z.string().optional(),
+  BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
+  BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).optional(),
+  CONTRACT_CALL_TIMEOUT_MS: z.coerce.number().int().min(1).default(2000),
+  MIGRATE_ON_START: booleanish.default(true),
+});
+
+export type AppConfig = {
+  port: number;
+  host: string;
+  /** PostgreSQL connection string; when absent the embedded PGlite database is used. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  dbPoolSize: number;
+  moduleRolePrefix: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  bodyLimitBytes: number;
+  jwt: {
+    issuer: string;
+    audience: string;
+    ttlSeconds: number;
+    privateKeyPem: string | undefined;
+    publicKeyPem: string | undefined;
+    keyId: string | undefined;
+  };
+  bootstrapAdmin: { email: string; password: string } | undefined;
+  contractCallTimeoutMs: number;
+  migrateOnStart: boolean;
+};
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  // Empty strings are how shells and .env files say "unset".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if ((e.JWT_PRIVATE_KEY === undefined) !== (e.JWT_PUBLIC_KEY === undefined)) {
+    throw new ConfigError('Invalid configuration:\n  JWT_PRIVATE_KEY and JWT_PUBLIC_KEY must be set together');
+  }
+  if ((e.BOOTSTRAP_ADMIN_EMAIL === undefined) !== (e.BOOTSTRAP_ADMIN_PASSWORD === undefined)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD must be set together',
+    );
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    dbPoolSize: e.DB_POOL_SIZE,
+    moduleRolePrefix: e.MODULE_ROLE_PREFIX,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    jwt: {
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      ttlSeconds: e.JWT_TTL_SECONDS,
+      privateKeyPem: e.JWT_PRIVATE_KEY,
+      publicKeyPem: e.JWT_PUBLIC_KEY,
+      keyId: e.JWT_KEY_ID,
+    },
+    bootstrapAdmin:
+      e.BOOTSTRAP_ADMIN_EMAIL && e.BOOTSTRAP_ADMIN_PASSWORD
+        ? { email: e.BOOTSTRAP_ADMIN_EMAIL, password: e.BOOTSTRAP_ADMIN_PASSWORD }
+        : undefined,
+    contractCallTimeoutMs: e.CONTRACT_CALL_TIMEOUT_MS,
+    migrateOnStart: e.MIGRATE_ON_START,
+  };
+}
+
+/** Nest injection token for the parsed configuration. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,18 @@
+import type { ModuleDatabase } from './module-database.js';
+
+/**
+ * The one database the process uses: a PostgreSQL server, or the embedded PGlite
+ * fallback. Both expose the same schemas, roles and migrations.
+ */
+export interface DatabaseEngine {
+  readonly kind: 'postgres' | 'pglite';
+  /** A human description for the startup log (no credentials). */
+  readonly description: string;
+  /** Provisions roles and schemas and applies pending migrations, under an advisory lock. */
+  migrate(modules: readonly string[]): Promise<void>;
+  /** The handle a module uses; it runs as the module's own role. */
+  forModule(module: string): ModuleDatabase;
+  /** Answers when the database accepts queries; throws otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,2 @@
+/** Injection token for the process's DatabaseEngine. */
+export const DATABASE_ENGINE = Symbol('DATABASE_ENGINE');

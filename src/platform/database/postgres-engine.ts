@@ -1,0 +1,98 @@
+import pg from 'pg';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import type { DatabaseEngine } from './database-engine.js';
+import type { Db, ModuleDatabase } from './module-database.js';
+import type { AdminSession } from './admin-session.js';
+import { migrationsFolderOf } from './migrations-folder.js';
+import { ensureModuleRoleAndSchema, grantModuleDataAccess, MIGRATIONS_TABLE, moduleRoleName } from './module-roles.js';
+
+/** Serialises startup migrations across processes sharing one database. */
+const MIGRATION_LOCK_KEY = 727_001;
+
+export interface PostgresEngineOptions {
+  url: string;
+  poolSize: number;
+  rolePrefix: string;
+}
+
+/**
+ * PostgreSQL with one small pool per module. Each pool's connections start with
+ * `-c role=<module role>`, so the role is fixed at connection time: if the role
+ * is missing the connection fails, and it can never silently run as the login user.
+ */
+export class PostgresEngine implements DatabaseEngine {
+  readonly kind = 'postgres' as const;
+  readonly description: string;
+  private readonly pools = new Map<string, pg.Pool>();
+  private readonly handles = new Map<string, ModuleDatabase>();
+  private readonly adminPool: pg.Pool;
+
+  constructor(private readonly options: PostgresEngineOptions) {
+    const u = new URL(options.url);
+    this.description = `PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname}`;
+    this.adminPool = new pg.Pool({ connectionString: options.url, max: 2 });
+  }
+
+  async migrate(modules: readonly string[]): Promise<void> {
+    const client = new pg.Client({ connectionString: this.options.url });
+    await client.connect();
+    const admin: AdminSession = {
+      query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
+    };
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      for (const module of modules) {
+        const role = moduleRoleName(this.options.rolePrefix, module);
+        await ensureModuleRoleAndSchema(admin, module, role);
+        const migrationsFolder = migrationsFolderOf(module);
+        if (migrationsFolder) {
+          await migrate(drizzle({ client }), {
+            migrationsFolder,
+            migrationsSchema: module,
+            migrationsTable: MIGRATIONS_TABLE,
+          });
+        }
+        await grantModuleDataAccess(admin, module, role);
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+      await client.end();
+    }
+  }
+
+  forModule(module: string): ModuleDatabase {
+    const existing = this.handles.get(module);
+    if (existing) return existing;
+    const role = moduleRoleName(this.options.rolePrefix, module);
+    const pool = new pg.Pool({
+      connectionString: this.options.url,
+      max: this.options.poolSize,
+      options: `-c role=${role}`,
+      application_name: `shop:${module}`,
+    });
+    // An idle client that errors (server restart) is discarded by the pool; without a
+    // listener the error would crash the process.
+    pool.on('error', () => undefined);
+    const db = drizzle({ client: pool }) as unknown as Db;
+    const handle: ModuleDatabase = {
+      module,
+      role,
+      db,
+      transaction: (work) => db.transaction(work),
+    };
+    this.pools.set(module, pool);
+    this.handles.set(module, handle);
+    return handle;
+  }
+
+  async ping(): Promise<void> {
+    await this.adminPool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values(), this.adminPool].map((p) => p.end()));
+    this.pools.clear();
+    this.handles.clear();
+  }
+}

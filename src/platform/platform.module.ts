@@ -1,0 +1,65 @@
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import type { Logger } from 'pino';
+import { APP_CONFIG, type AppConfig } from './config/app-config.js';
+import { AccessGuard } from './auth/access-guard.js';
+import { SIGNING_KEYS, type SigningKeys } from './auth/signing-keys.js';
+import { TokenIssuer } from './auth/token-issuer.js';
+import { TokenVerifier } from './auth/token-verifier.js';
+import type { DatabaseEngine } from './database/database-engine.js';
+import { DATABASE_ENGINE } from './database/database.tokens.js';
+import { ContractBus } from './dispatch/contract-bus.js';
+import { CONTRACT_TRANSPORT } from './dispatch/contract-transport.js';
+import { InProcessTransport } from './dispatch/in-process-transport.js';
+import { HealthController } from './health/health.controller.js';
+import { ProblemDetailsFilter } from './http/problem-details.filter.js';
+import { LOGGER } from './logging/logger.token.js';
+import { DocsController } from './openapi/docs.controller.js';
+
+/** What the composition root opens before Nest starts, handed to the platform. */
+export interface PlatformResources {
+  config: AppConfig;
+  logger: Logger;
+  database: DatabaseEngine;
+  signingKeys: SigningKeys;
+}
+
+/** Closes the database when the application shuts down, after modules have stopped. */
+class DatabaseCloser implements OnApplicationShutdown {
+  constructor(@Inject(DATABASE_ENGINE) private readonly database: DatabaseEngine) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.database.close();
+  }
+}
+
+/**
+ * Infrastructure every module shares, and no domain at all: configuration, logging,
+ * the database engine, the contract bus, the HTTP edge (auth guard, problem details,
+ * health, OpenAPI).
+ */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forRoot(resources: PlatformResources): DynamicModule {
+    return {
+      module: PlatformModule,
+      imports: [CqrsModule.forRoot(), DiscoveryModule],
+      controllers: [HealthController, DocsController],
+      providers: [
+        { provide: APP_CONFIG, useValue: resources.config },
+        { provide: LOGGER, useValue: resources.logger },
+        { provide: DATABASE_ENGINE, useValue: resources.database },
+        { provide: SIGNING_KEYS, useValue: resources.signingKeys },
+        { provide: CONTRACT_TRANSPORT, useClass: InProcessTransport },
+        { provide: APP_GUARD, useClass: AccessGuard },
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        DatabaseCloser,
+        TokenIssuer,
+        TokenVerifier,
+        ContractBus,
+      ],
+      exports: [APP_CONFIG, LOGGER, DATABASE_ENGINE, TokenIssuer, ContractBus, CqrsModule],
+    };
+  }
+}

@@ -1,0 +1,101 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp } from '../../src/create-app.js';
+import { loadConfig } from '../../src/platform/config/app-config.js';
+import { createLogger } from '../../src/platform/logging/logger.js';
+import { httpClient, type HttpClient } from './http-client.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+
+export const ADMIN = { email: 'admin@test.local', password: 'admin-password-123' };
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  url: string;
+  http: HttpClient;
+  /** Null when the app runs on embedded PGlite. */
+  database: TestDatabase | null;
+  dataDir: string;
+  /** Every JSON line the app logged. */
+  logs: Record<string, unknown>[];
+  adminToken(): Promise<string>;
+  /** Registers a customer and returns its token and id. */
+  customer(name?: string): Promise<{ token: string; id: string; email: string }>;
+  /** Stops the app; keeps the database and data folder when `keepData` is set. */
+  close(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  /** Run on embedded PGlite instead of a cloned PostgreSQL database. */
+  embedded?: boolean;
+  /** Reuse a database or data folder of an earlier app (restart scenarios). */
+  database?: TestDatabase;
+  dataDir?: string;
+}
+
+let counter = 0;
+
+/** Boots the whole monolith on a fresh database, listening on a free loopback port. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const database = options.embedded ? null : (options.database ?? (await createTestDatabase()));
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'shop-test-'));
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    DB_POOL_SIZE: '4',
+    LOG_LEVEL: 'info',
+    BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+    BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    ...(database ? { DATABASE_URL: database.url } : {}),
+    ...options.env,
+  });
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const app = await createApp(config, createLogger(config.logLevel, {}, sink));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address() as { port: number };
+  const url = `http://127.0.0.1:${address.port}`;
+  const http = httpClient(url);
+  let adminToken: string | undefined;
+
+  return {
+    app,
+    url,
+    http,
+    database,
+    dataDir,
+    logs,
+    async adminToken() {
+      if (!adminToken) {
+        const answer = await http.post('/api/v1/identity/login', { body: ADMIN });
+        if (answer.status !== 200) throw new Error(`admin login failed: ${answer.text}`);
+        adminToken = answer.body.accessToken as string;
+      }
+      return adminToken;
+    },
+    async customer(name = 'Customer') {
+      const email = `customer-${process.pid}-${++counter}-${Date.now()}@test.local`;
+      const password = 'customer-password-1';
+      const registered = await http.post('/api/v1/identity/register', { body: { email, password, name } });
+      if (registered.status !== 201) throw new Error(`register failed: ${registered.text}`);
+      const login = await http.post('/api/v1/identity/login', { body: { email, password } });
+      return { token: login.body.accessToken as string, id: registered.body.id as string, email };
+    },
+    async close(closeOptions = {}) {
+      await app.close();
+      if (!closeOptions.keepData) {
+        await database?.drop();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,13 @@
+/**
+ * Where the tests find PostgreSQL and Redis. The defaults are the services on this
+ * machine (../shared/STACK.md); override them for another setup.
+ */
+export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** The same server, another database. */
+export function databaseUrl(database: string): string {
+  const url = new URL(TEST_POSTGRES_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
