@@ -1,5 +1,5 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
@@ -13,6 +13,7 @@ import { ContractBus } from './dispatch/contract-bus.js';
 import { CONTRACT_TRANSPORT } from './dispatch/contract-transport.js';
 import { InProcessTransport } from './dispatch/in-process-transport.js';
 import { HealthController } from './health/health.controller.js';
+import { InputValidationInterceptor } from './http/input-validation.interceptor.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { LOGGER } from './logging/logger.token.js';
 import { DocsController } from './openapi/docs.controller.js';
@@ -54,6 +55,7 @@ export class PlatformModule {
         { provide: CONTRACT_TRANSPORT, useClass: InProcessTransport },
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_INTERCEPTOR, useClass: InputValidationInterceptor },
         DatabaseCloser,
         TokenIssuer,
         TokenVerifier,

@@ -1,42 +1,27 @@
-import { Body, Param, Query, type PipeTransform } from '@nestjs/common';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { z } from 'zod';
-import { fieldProblemsOf, ValidationFailedError, type InputSource } from './validation-error.js';
 import { recordInputSchema } from '../openapi/route-docs.js';
+import type { InputSource } from './validation-error.js';
 
-class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.infer<S>> {
-  constructor(
-    private readonly schema: S,
-    private readonly source: InputSource,
-  ) {}
+type ValidatedRequest = { validatedInput?: Partial<Record<InputSource, unknown>> };
 
-  transform(value: unknown): z.infer<S> {
-    const parsed = this.schema.safeParse(value ?? (this.source === 'body' ? undefined : {}));
-    if (!parsed.success) throw new ValidationFailedError(fieldProblemsOf(parsed.error, this.source));
-    return parsed.data;
-  }
-}
+const validated = createParamDecorator((source: InputSource, ctx: ExecutionContext) => {
+  return ctx.switchToHttp().getRequest<ValidatedRequest>().validatedInput?.[source];
+});
 
 /**
- * Parameter decorators that validate one part of the request against a zod schema
- * and document it in the OpenAPI description, so the two can never disagree.
+ * Parameter decorators that declare the zod schema of one part of the request. The
+ * InputValidationInterceptor checks all declared parts together (so one 400 names
+ * every bad field, in the path, query and body alike), and the OpenAPI document is
+ * built from the same schemas, so the two never disagree.
  */
-export function ValidBody(schema: z.ZodType): ParameterDecorator {
+function declare(source: 'body' | 'query' | 'params', schema: z.ZodType): ParameterDecorator {
   return (target, key, index) => {
-    recordInputSchema(target, key, 'body', schema);
-    Body(new ZodPipe(schema, 'body'))(target, key, index);
+    recordInputSchema(target, key, source, schema);
+    validated(source)(target, key, index);
   };
 }
 
-export function ValidQuery(schema: z.ZodType): ParameterDecorator {
-  return (target, key, index) => {
-    recordInputSchema(target, key, 'query', schema);
-    Query(new ZodPipe(schema, 'query'))(target, key, index);
-  };
-}
-
-export function ValidParams(schema: z.ZodType): ParameterDecorator {
-  return (target, key, index) => {
-    recordInputSchema(target, key, 'params', schema);
-    Param(new ZodPipe(schema, 'params'))(target, key, index);
-  };
-}
+export const ValidBody = (schema: z.ZodType): ParameterDecorator => declare('body', schema);
+export const ValidQuery = (schema: z.ZodType): ParameterDecorator => declare('query', schema);
+export const ValidParams = (schema: z.ZodType): ParameterDecorator => declare('params', schema);

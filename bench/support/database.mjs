@@ -1,0 +1,20 @@
+import pg from 'pg';
+
+/**
+ * Drops and re-creates `name` on the server behind `adminUrl` (a superuser connection)
+ * and returns a connection string for the new database, same credentials.
+ */
+export async function freshDatabase(adminUrl, name) {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe database name ${JSON.stringify(name)}`);
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}

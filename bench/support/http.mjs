@@ -1,0 +1,37 @@
+/** A JSON request for setup steps (seeding, sanity checks), not for load. */
+export async function requestJson(method, url, { body, token, expect } = {}) {
+  const headers = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(url, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (expect !== undefined && res.status !== expect) {
+    throw new Error(`${method} ${url} answered ${res.status}, expected ${expect}: ${text.slice(0, 500)}`);
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+/** Runs `work(item)` over `items` with at most `limit` at a time; results keep input order. */
+export async function mapLimit(items, limit, work) {
+  const results = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i], i);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}

@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startChild, waitForHttpOk } from './child-process.mjs';
+import { freePort } from './ports.mjs';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export const BENCH_ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
+
+// Settings the monolith reads (src/platform/config/app-config.ts) that the bench does not
+// set: removed from the inherited environment so a developer's shell cannot skew the run.
+const APP_ENV_KEYS = [
+  'LOG_LEVEL',
+  'MODULE_ROLE_PREFIX',
+  'BODY_LIMIT_BYTES',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'JWT_TTL_SECONDS',
+  'JWT_PRIVATE_KEY',
+  'JWT_PUBLIC_KEY',
+  'JWT_KEY_ID',
+  'CONTRACT_CALL_TIMEOUT_MS',
+  'MIGRATE_ON_START',
+];
+
+/**
+ * Starts the built monolith (`node dist/main.js`) on a free port against `databaseUrl`,
+ * logging to `<workDir>/monolith.log`, and waits for `/health/ready`. It migrates the
+ * database itself on start. Returns the child handle plus its base URL.
+ */
+export async function startMonolith({ databaseUrl, workDir, nodeArgs = [], readyTimeoutMs = 60_000 }) {
+  const main = path.join(REPO_ROOT, 'dist/main.js');
+  if (!fs.existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm run bench does)`);
+  const port = await freePort();
+  const dataDir = path.join(workDir, 'monolith-data');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const env = { ...process.env };
+  for (const key of APP_ENV_KEYS) delete env[key];
+  Object.assign(env, {
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    DB_POOL_SIZE: '10',
+    BOOTSTRAP_ADMIN_EMAIL: BENCH_ADMIN.email,
+    BOOTSTRAP_ADMIN_PASSWORD: BENCH_ADMIN.password,
+  });
+  const child = startChild({
+    name: 'monolith',
+    args: [...nodeArgs, main],
+    env,
+    cwd: REPO_ROOT,
+    logFile: path.join(workDir, 'monolith.log'),
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttpOk(`${baseUrl}/health/ready`, { child, timeoutMs: readyTimeoutMs });
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+  return { child, baseUrl };
+}
+
+/**
+ * Lines of the monolith's JSON log at warn level or above (pino with label levels),
+ * for the report: a bench run should not make the service complain.
+ */
+export function logProblems(logFile, limit = 5) {
+  let text;
+  try {
+    text = fs.readFileSync(logFile, 'utf8');
+  } catch {
+    return { count: 0, samples: [] };
+  }
+  const samples = [];
+  let count = 0;
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    let entry;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      // Not JSON: something wrote to stdout/stderr outside the logger. Worth showing.
+      count++;
+      if (samples.length < limit) samples.push(line.slice(0, 300));
+      continue;
+    }
+    const level = entry.level;
+    if (level === 'warn' || level === 'error' || level === 'fatal' || (typeof level === 'number' && level >= 40)) {
+      count++;
+      if (samples.length < limit) samples.push(`${level}: ${entry.msg ?? ''} ${entry.err?.message ?? ''}`.trim());
+    }
+  }
+  return { count, samples };
+}
