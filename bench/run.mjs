@@ -57,6 +57,9 @@ async function main() {
     warmupSeconds: config.warmupSeconds,
     rounds: config.rounds,
     aggregate: 'median over rounds',
+    // 1-minute load average: anything well above 0 at the start means something else is
+    // using the CPUs the servers and the load generator share, and the numbers are noisy.
+    loadAverage: { start: os.loadavg()[0] },
     workDir: workRoot,
     scenarios: [],
   };
@@ -65,6 +68,12 @@ async function main() {
       `${config.durationSeconds}s x ${config.rounds} rounds per target (+${config.warmupSeconds}s warm-up), ` +
       `median of rounds; logs in ${workRoot}`,
   );
+  if (report.loadAverage.start > 0.5) {
+    console.log(
+      `NOTE load average is already ${report.loadAverage.start.toFixed(2)} before the bench starts: ` +
+        'other work is using the CPUs, expect noisy numbers',
+    );
+  }
 
   let failed = false;
   for (const name of selected) {
@@ -104,6 +113,7 @@ async function main() {
     );
   }
 
+  report.loadAverage.end = os.loadavg()[0];
   const out = path.join(BENCH_DIR, 'results/latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);

@@ -97,6 +97,7 @@ export default {
 
     const monolith = await startMonolith({ databaseUrl, workDir, nodeArgs: config.monolithNodeArgs });
     const children = [monolith.child];
+    let result;
     try {
       progress(`monolith ready at ${monolith.baseUrl} (pid ${monolith.child.pid}, log ${monolith.child.logFile})`);
       const ids = await seedProducts(monolith.baseUrl, PRODUCT_COUNT);
@@ -173,12 +174,7 @@ export default {
           );
         }
       }
-      const problems = logProblems(monolith.child.logFile);
-      if (problems.count) {
-        warnings.push(`monolith log has ${problems.count} warn/error lines, e.g.:\n    ${problems.samples.join('\n    ')}`);
-      }
-
-      return {
+      result = {
         rows,
         ratio,
         target: TARGET_RATIO,
@@ -190,5 +186,19 @@ export default {
     } finally {
       await Promise.all(children.map((c) => c.stop()));
     }
+
+    // After the stop, so problems during shutdown show too.
+    const problems = logProblems(monolith.child.logFile);
+    if (problems.count) {
+      result.warnings.push(`monolith log has ${problems.count} warn/error lines, e.g.:\n    ${problems.samples.join('\n    ')}`);
+    }
+    for (const child of children) {
+      const exit = child.exit;
+      result.details[`${child.name}Exit`] = exit;
+      if (exit && exit.signal !== 'SIGTERM' && exit.code !== 0) {
+        result.warnings.push(`${child.name} did not stop cleanly on SIGTERM: ${JSON.stringify(exit)}`);
+      }
+    }
+    return result;
   },
 };

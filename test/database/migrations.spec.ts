@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MONOLITH_MODULES } from '../../src/app.module.js';
+import { databaseUrl, TEST_POSTGRES_URL } from '../support/test-env.js';
+import pg from 'pg';
+import { PostgresEngine } from '../../src/platform/database/postgres-engine.js';
+
+describe('startup migrations', () => {
+  const name = `shop_test_${process.ppid}_migrations`;
+  let admin: pg.Client;
+
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  });
+  afterAll(async () => {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('should let several processes migrate an empty database at once, applying each migration once', async () => {
+    const engines = Array.from({ length: 4 }, () => new PostgresEngine({ url: databaseUrl(name), poolSize: 1, rolePrefix: 'shop_' }));
+    try {
+      await Promise.all(engines.map((engine) => engine.migrate(MONOLITH_MODULES)));
+    } finally {
+      await Promise.all(engines.map((engine) => engine.close()));
+    }
+    const db = new pg.Client({ connectionString: databaseUrl(name) });
+    await db.connect();
+    try {
+      for (const module of MONOLITH_MODULES) {
+        // Each module keeps its own bookkeeping table inside its own schema.
+        const { rows } = await db.query(`SELECT hash FROM ${module}.__migrations`);
+        expect(rows.length, module).toBeGreaterThan(0);
+        expect(new Set(rows.map((r) => r.hash)).size, module).toBe(rows.length);
+      }
+      // Module tables live only in their module's schema.
+      const { rows: misplaced } = await db.query(
+        `SELECT table_schema, table_name FROM information_schema.tables
+          WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_schema <> ALL($1)`,
+        [MONOLITH_MODULES],
+      );
+      expect(misplaced).toEqual([]);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('should be a no-op when run again', async () => {
+    const engine = new PostgresEngine({ url: databaseUrl(name), poolSize: 1, rolePrefix: 'shop_' });
+    try {
+      await engine.migrate(MONOLITH_MODULES);
+      await engine.migrate(MONOLITH_MODULES);
+    } finally {
+      await engine.close();
+    }
+  });
+});

@@ -1,0 +1,55 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+/**
+ * `npm start` on a bare machine: no DATABASE_URL, no admin configured. The shop runs
+ * on embedded PGlite in the data folder and keeps everything across a restart.
+ */
+describe('embedded PGlite smoke scenario', () => {
+  const bare = { BOOTSTRAP_ADMIN_EMAIL: '', BOOTSTRAP_ADMIN_PASSWORD: '' };
+  let shop: TestApp | undefined;
+
+  afterAll(async () => {
+    await shop?.close();
+  });
+
+  it('should serve the admin story and keep its data across a restart', async () => {
+    shop = await startTestApp({ embedded: true, env: bare });
+    expect(shop.logs[0]).toMatchObject({ level: 'warn', msg: expect.stringContaining('embedded PGlite') });
+    const ready = await shop.http.get('/health/ready');
+    expect(ready.body).toEqual({ status: 'ok', database: 'pglite' });
+
+    // No admin was configured, so one was made and its credentials written for the operator.
+    const credentialsFile = path.join(shop.dataDir, 'initial-admin.json');
+    expect(statSync(credentialsFile).mode & 0o777).toBe(0o600);
+    const credentials = JSON.parse(readFileSync(credentialsFile, 'utf8')) as { email: string; password: string };
+    const login = await shop.http.post('/api/v1/identity/login', { body: credentials });
+    expect(login.status).toBe(200);
+    const token = login.body.accessToken as string;
+
+    const product = await shop.http.post('/api/v1/catalog/products', {
+      token,
+      body: { name: 'Embedded teapot', category: 'kitchen', price: { amount: 3100, currency: 'EUR' } },
+    });
+    expect(product.status).toBe(201);
+    const stock = await shop.http.put('/api/v1/inventory/TEAPOT-1', {
+      token,
+      body: { productId: product.body.id, quantity: 4, location: 'Shelf 9' },
+    });
+    expect(stock.status).toBe(201);
+    const read = await shop.http.get('/api/v1/inventory/TEAPOT-1', { token });
+    expect(read.body).toMatchObject({ quantity: 4, productName: 'Embedded teapot', degraded: [] });
+
+    const dataDir = shop.dataDir;
+    await shop.close({ keepData: true });
+    shop = await startTestApp({ embedded: true, env: bare, dataDir });
+
+    // Same signing key (kept in the data folder), same rows, and no second admin.
+    const again = await shop.http.get('/api/v1/inventory/TEAPOT-1', { token });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ quantity: 4, productName: 'Embedded teapot' });
+    expect(JSON.parse(readFileSync(credentialsFile, 'utf8'))).toEqual(credentials);
+  });
+});
