@@ -23,6 +23,8 @@ const ROW_COLUMNS = [
   { header: 'req/s', value: (r) => r.rps, format: fmt.int },
   { header: 'p50 ms', value: (r) => r.p50Ms, format: fmt.ms },
   { header: 'p99 ms', value: (r) => r.p99Ms, format: fmt.ms },
+  { header: 'server CPU', value: (r) => r.serverCpuPct, format: fmt.pctPoints },
+  { header: 'CPU µs/req', value: (r) => r.cpuUsPerReq, format: fmt.int },
   { header: 'non-2xx', value: (r) => r.non2xx },
   { header: 'errors', value: (r) => r.errors },
 ];
@@ -90,6 +92,9 @@ async function main() {
         `\nmonolith / bare req/s: ${fmt.pct(result.ratio)}   target >= ${fmt.pct(result.target)}: ` +
           `${result.pass ? 'PASS' : 'FAIL'}`,
       );
+      if (Number.isFinite(result.cpuRatio)) {
+        console.log(`bare / monolith CPU µs per request: ${fmt.pct(result.cpuRatio)} (informational)`);
+      }
       for (const w of result.warnings ?? []) console.log(`WARNING ${w}`);
     } catch (error) {
       failed = true;

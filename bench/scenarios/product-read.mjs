@@ -108,8 +108,8 @@ export default {
       progress(`bare server ready at ${bare.baseUrl} (pid ${bare.child.pid})`);
 
       const targets = [
-        { key: 'bare', name: 'bare node:http + pg', baseUrl: bare.baseUrl },
-        { key: 'monolith', name: 'monolith', baseUrl: monolith.baseUrl },
+        { key: 'bare', name: 'bare node:http + pg', baseUrl: bare.baseUrl, pid: bare.child.pid },
+        { key: 'monolith', name: 'monolith', baseUrl: monolith.baseUrl, pid: monolith.child.pid },
       ];
       await checkSameAnswers(targets, ids);
       progress('both servers give identical answers');
@@ -122,6 +122,7 @@ export default {
           durationSeconds,
           connections: config.connections,
           title: target.name,
+          serverPid: target.pid,
         });
 
       if (config.warmupSeconds > 0) {
@@ -141,7 +142,9 @@ export default {
           samples[t.key].push(r);
           progress(
             `round ${round + 1}/${config.rounds} ${t.name}: ${Math.round(r.rps)} req/s, ` +
-              `p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, non-2xx ${r.non2xx}, errors ${r.errors}`,
+              `p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, server CPU ${r.serverCpuPct.toFixed(0)}%, ` +
+              `${r.cpuUsPerReq.toFixed(0)} µs/req, load generator CPU ${r.loadgenCpuPct.toFixed(0)}%, ` +
+              `non-2xx ${r.non2xx}, errors ${r.errors}`,
           );
         }
       }
@@ -153,6 +156,8 @@ export default {
           rps: median(s.map((r) => r.rps)),
           p50Ms: median(s.map((r) => r.p50Ms)),
           p99Ms: median(s.map((r) => r.p99Ms)),
+          serverCpuPct: median(s.map((r) => r.serverCpuPct)),
+          cpuUsPerReq: median(s.map((r) => r.cpuUsPerReq)),
           non2xx: s.reduce((n, r) => n + r.non2xx, 0),
           errors: s.reduce((n, r) => n + r.errors, 0),
           timeouts: s.reduce((n, r) => n + r.timeouts, 0),
@@ -177,6 +182,9 @@ export default {
       result = {
         rows,
         ratio,
+        // The same comparison from the servers' CPU cost per request, which is less
+        // sensitive to other work on the machine than req/s (informational, not the target).
+        cpuRatio: bareRow.cpuUsPerReq / monolithRow.cpuUsPerReq,
         target: TARGET_RATIO,
         // A run with failed requests is not a valid pass, whatever the ratio.
         pass: clean && ratio >= TARGET_RATIO,

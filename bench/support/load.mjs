@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { cpuSecondsOf } from './process-cpu.mjs';
 import { percentileOfSorted } from './stats.mjs';
 
 /** Float latencies in ms, grown as needed (autocannon's own histogram rounds to whole ms). */
@@ -27,8 +28,12 @@ class LatencyRecorder {
  *   rps            completed responses per second (any status) over the run
  *   p50Ms, p99Ms   latency percentiles over every response, from exact float timings
  *   non2xx, errors, timeouts, mismatches  from autocannon; statusCodes per status
+ *   serverCpuPct   CPU the process `serverPid` used during the run, % of one core
+ *                  (~100% means that server's event loop was the bottleneck)
+ *   cpuUsPerReq    that CPU time divided by the responses: the server's cost per request
+ *   loadgenCpuPct  CPU this process (autocannon) used, % of one core
  */
-export async function runLoad({ baseUrl, paths, method = 'GET', headers, durationSeconds, connections, title }) {
+export async function runLoad({ baseUrl, paths, method = 'GET', headers, durationSeconds, connections, title, serverPid }) {
   if (!paths.length) throw new Error('runLoad needs at least one path');
   let next = 0;
   const requests = [
@@ -51,7 +56,13 @@ export async function runLoad({ baseUrl, paths, method = 'GET', headers, duratio
     title,
   });
   instance.on('response', (_client, _status, _bytes, responseTime) => latencies.record(responseTime));
+  const serverCpuBefore = serverPid ? cpuSecondsOf(serverPid) : undefined;
+  const loadgenCpuBefore = process.cpuUsage();
   const result = await instance;
+  const serverCpuAfter = serverPid ? cpuSecondsOf(serverPid) : undefined;
+  const loadgen = process.cpuUsage(loadgenCpuBefore);
+  const serverCpu =
+    serverCpuBefore !== undefined && serverCpuAfter !== undefined ? serverCpuAfter - serverCpuBefore : NaN;
   const sorted = latencies.sorted();
   const statusCodes = Object.fromEntries(
     Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, Number(count)]),
@@ -69,5 +80,8 @@ export async function runLoad({ baseUrl, paths, method = 'GET', headers, duratio
     timeouts: result.timeouts,
     mismatches: result.mismatches,
     statusCodes,
+    serverCpuPct: (serverCpu / result.duration) * 100,
+    cpuUsPerReq: (serverCpu * 1e6) / result.requests.total,
+    loadgenCpuPct: ((loadgen.user + loadgen.system) / 1e6 / result.duration) * 100,
   };
 }

@@ -25,5 +25,6 @@ export function renderTable(columns, rows) {
 export const fmt = {
   int: (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a'),
   ms: (v) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a'),
+  pctPoints: (v) => (Number.isFinite(v) ? `${Math.round(v)}%` : 'n/a'),
   pct: (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n/a'),
 };

@@ -1,0 +1,27 @@
+import { MONOLITH_MODULES } from './app.module.js';
+import { ConfigError, loadConfig } from './platform/config/app-config.js';
+import { openDatabase } from './platform/database/open-database.js';
+import { createLogger } from './platform/logging/logger.js';
+
+/**
+ * `npm run db:migrate`: provisions roles and schemas and applies pending migrations
+ * for every module, then exits. The same step runs at startup unless
+ * MIGRATE_ON_START=false, for deployments that migrate as a separate job.
+ */
+async function migrateAll(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel);
+  const database = await openDatabase(config);
+  try {
+    logger.info({ database: database.description, modules: MONOLITH_MODULES }, 'migrating');
+    await database.migrate(MONOLITH_MODULES);
+    logger.info('migrations are up to date');
+  } finally {
+    await database.close();
+  }
+}
+
+migrateAll().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});
