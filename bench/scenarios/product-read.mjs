@@ -46,11 +46,11 @@ async function seedProducts(baseUrl, count) {
   });
 }
 
-async function startBareServer({ databaseUrl, workDir }) {
+async function startBareServer({ databaseUrl, workDir, nodeArgs = [] }) {
   const port = await freePort();
   const child = startChild({
     name: 'bare-product-server',
-    args: [path.join(REPO_ROOT, 'bench/bare-product-server.mjs')],
+    args: [...nodeArgs, path.join(REPO_ROOT, 'bench/bare-product-server.mjs')],
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', DB_POOL_SIZE: '10' },
     cwd: REPO_ROOT,
     logFile: path.join(workDir, 'bare-product-server.log'),
@@ -103,7 +103,7 @@ export default {
       const ids = await seedProducts(monolith.baseUrl, PRODUCT_COUNT);
       progress(`seeded ${ids.length} products`);
 
-      const bare = await startBareServer({ databaseUrl, workDir });
+      const bare = await startBareServer({ databaseUrl, workDir, nodeArgs: config.bareNodeArgs });
       children.push(bare.child);
       progress(`bare server ready at ${bare.baseUrl} (pid ${bare.child.pid})`);
 

@@ -43,5 +43,7 @@ export function readConfig(env = process.env) {
     postgresUrl: env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
     /** Extra node flags for the monolith child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
     monolithNodeArgs: (env.BENCH_MONOLITH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+    /** The same for the baseline servers (e.g. bench/bare-product-server.mjs). */
+    bareNodeArgs: (env.BENCH_BARE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
   };
 }
