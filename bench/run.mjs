@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stopAllChildren } from './support/child-process.mjs';
 import { readConfig } from './support/config.mjs';
+import { machineBusyFraction } from './support/process-cpu.mjs';
 import { fmt, renderTable } from './support/table.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -59,9 +60,10 @@ async function main() {
     warmupSeconds: config.warmupSeconds,
     rounds: config.rounds,
     aggregate: 'median over rounds',
-    // 1-minute load average: anything well above 0 at the start means something else is
-    // using the CPUs the servers and the load generator share, and the numbers are noisy.
-    loadAverage: { start: os.loadavg()[0] },
+    // Share of all CPUs busy during 1 s before the run (and after it): anything well above
+    // 0 at the start means something else is using the CPUs the servers and the load
+    // generator share, and the numbers are noisy.
+    machineBusyBefore: await machineBusyFraction(),
     workDir: workRoot,
     scenarios: [],
   };
@@ -70,10 +72,10 @@ async function main() {
       `${config.durationSeconds}s x ${config.rounds} rounds per target (+${config.warmupSeconds}s warm-up), ` +
       `median of rounds; logs in ${workRoot}`,
   );
-  if (report.loadAverage.start > 0.5) {
+  if (report.machineBusyBefore > 0.15) {
     console.log(
-      `NOTE load average is already ${report.loadAverage.start.toFixed(2)} before the bench starts: ` +
-        'other work is using the CPUs, expect noisy numbers',
+      `NOTE ${fmt.pct(report.machineBusyBefore)} of the CPUs were already busy before the bench started: ` +
+        'other work is running, expect noisy numbers',
     );
   }
 
@@ -118,7 +120,7 @@ async function main() {
     );
   }
 
-  report.loadAverage.end = os.loadavg()[0];
+  report.machineBusyAfter = await machineBusyFraction();
   const out = path.join(BENCH_DIR, 'results/latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);

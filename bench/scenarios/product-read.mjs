@@ -189,7 +189,7 @@ export default {
         // A run with failed requests is not a valid pass, whatever the ratio.
         pass: clean && ratio >= TARGET_RATIO,
         warnings,
-        details: { products: ids.length, monolithLog: monolith.child.logFile },
+        details: { products: ids.length, monolithLog: monolith.child.logFile, exits: {} },
       };
     } finally {
       await Promise.all(children.map((c) => c.stop()));
@@ -202,7 +202,7 @@ export default {
     }
     for (const child of children) {
       const exit = child.exit;
-      result.details[`${child.name}Exit`] = exit;
+      result.details.exits[child.name] = exit;
       if (exit && exit.signal !== 'SIGTERM' && exit.code !== 0) {
         result.warnings.push(`${child.name} did not stop cleanly on SIGTERM: ${JSON.stringify(exit)}`);
       }

@@ -29,3 +29,28 @@ export function cpuSecondsOf(pid) {
     return undefined;
   }
 }
+
+function readCpuTotals() {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]; // "cpu  user nice system idle iowait ..."
+    const values = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = values[3] + (values[4] ?? 0);
+    const total = values.reduce((a, b) => a + b, 0);
+    return { idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How busy the whole machine is over the next `ms` milliseconds, as a fraction of all
+ * CPUs (0–1), from /proc/stat; undefined where that is not available. Unlike the load
+ * average, it does not remember the build that `npm run bench` ran just before.
+ */
+export async function machineBusyFraction(ms = 1_000) {
+  const before = readCpuTotals();
+  await new Promise((r) => setTimeout(r, ms));
+  const after = readCpuTotals();
+  if (!before || !after || after.total === before.total) return undefined;
+  return 1 - (after.idle - before.idle) / (after.total - before.total);
+}
