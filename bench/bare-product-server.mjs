@@ -48,7 +48,8 @@ function problem(res, status, title, detail) {
 }
 
 async function getProduct(res, id) {
-  const { rows } = await pool.query(SELECT_PRODUCT, [id, 1]);
+  // A named prepared statement, as the monolith's catalog uses for this read: like for like.
+  const { rows } = await pool.query({ name: 'catalog_product_by_id', text: SELECT_PRODUCT, values: [id, 1] });
   const row = rows[0];
   if (!row) return problem(res, 404, 'Not Found', `Product ${id} does not exist.`);
   send(res, 200, {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConfigError, loadConfig } from './platform/config/app-config.js';
 import { createLogger } from './platform/logging/logger.js';
 import { createApp } from './create-app.js';
+import { exitGracefullyOnSignals } from './platform/bootstrap/graceful-shutdown.js';
 
 /** The monolith: every module in one process. */
 async function main(): Promise<void> {
@@ -18,10 +19,12 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   try {
     const app = await createApp(config, logger);
+    exitGracefullyOnSignals(app, logger);
     await app.listen({ port: config.port, host: config.host });
     logger.info({ url: await app.getUrl() }, 'shop is listening');
   } catch (error) {
     logger.fatal({ err: error }, 'startup failed');
+    logger.flush();
     process.exit(1);
   }
 }

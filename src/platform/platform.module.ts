@@ -1,5 +1,5 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
@@ -13,7 +13,7 @@ import { ContractBus } from './dispatch/contract-bus.js';
 import { CONTRACT_TRANSPORT } from './dispatch/contract-transport.js';
 import { InProcessTransport } from './dispatch/in-process-transport.js';
 import { HealthController } from './health/health.controller.js';
-import { InputValidationInterceptor } from './http/input-validation.interceptor.js';
+import { InputValidationGuard } from './http/input-validation.guard.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { LOGGER } from './logging/logger.token.js';
 import { DocsController } from './openapi/docs.controller.js';
@@ -53,9 +53,10 @@ export class PlatformModule {
         { provide: DATABASE_ENGINE, useValue: resources.database },
         { provide: SIGNING_KEYS, useValue: resources.signingKeys },
         { provide: CONTRACT_TRANSPORT, useClass: InProcessTransport },
+        // Guards run in this order: who is calling (401/403), then is the input valid (400).
         { provide: APP_GUARD, useClass: AccessGuard },
+        { provide: APP_GUARD, useClass: InputValidationGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-        { provide: APP_INTERCEPTOR, useClass: InputValidationInterceptor },
         DatabaseCloser,
         TokenIssuer,
         TokenVerifier,

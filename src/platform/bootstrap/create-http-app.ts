@@ -31,6 +31,5 @@ export async function createHttpApp(
     abortOnError: false,
   });
   configureHttpEdge(app, logger);
-  app.enableShutdownHooks();
   return app;
 }

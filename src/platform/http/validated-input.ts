@@ -11,7 +11,7 @@ const validated = createParamDecorator((source: InputSource, ctx: ExecutionConte
 
 /**
  * Parameter decorators that declare the zod schema of one part of the request. The
- * InputValidationInterceptor checks all declared parts together (so one 400 names
+ * InputValidationGuard checks all declared parts together (so one 400 names
  * every bad field, in the path, query and body alike), and the OpenAPI document is
  * built from the same schemas, so the two never disagree.
  */

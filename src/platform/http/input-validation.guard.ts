@@ -1,0 +1,49 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { FieldProblem } from '../contracts/domain-error.js';
+import { routeDocsOf, type RouteDocs } from '../openapi/route-docs.js';
+import { fieldProblemsOf, ValidationFailedError, type InputSource } from './validation-error.js';
+
+const SOURCES = ['params', 'query', 'body'] as const;
+
+type ValidatingRequest = Record<InputSource, unknown> & { validatedInput?: Partial<Record<InputSource, unknown>> };
+
+/**
+ * Validates every input a route declared with ValidParams/ValidQuery/ValidBody and
+ * collects all problems into one 400. It is a guard registered after the AccessGuard,
+ * so an anonymous caller gets 401 rather than a list of field errors. (A guard, not
+ * an interceptor: interceptors wrap every request in rxjs, which the product-read
+ * benchmark showed to be a measurable share of a cheap request.)
+ */
+@Injectable()
+export class InputValidationGuard implements CanActivate {
+  private readonly docsByHandler = new WeakMap<Function, RouteDocs | null>();
+
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return true;
+    const docs = this.docsOf(context);
+    if (!docs) return true;
+    const request = context.switchToHttp().getRequest<ValidatingRequest>();
+    let problems: FieldProblem[] | undefined;
+    const validatedInput: Partial<Record<InputSource, unknown>> = {};
+    for (const source of SOURCES) {
+      const schema = docs.inputs[source];
+      if (!schema) continue;
+      const parsed = schema.safeParse(request[source] ?? (source === 'body' ? undefined : {}));
+      if (parsed.success) validatedInput[source] = parsed.data;
+      else (problems ??= []).push(...fieldProblemsOf(parsed.error, source));
+    }
+    if (problems) throw new ValidationFailedError(problems);
+    request.validatedInput = validatedInput;
+    return true;
+  }
+
+  private docsOf(context: ExecutionContext): RouteDocs | null {
+    const handler = context.getHandler();
+    let docs = this.docsByHandler.get(handler);
+    if (docs === undefined) {
+      docs = routeDocsOf(context.getClass().prototype as object, handler.name) ?? null;
+      this.docsByHandler.set(handler, docs);
+    }
+    return docs;
+  }
+}
