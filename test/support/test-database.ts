@@ -33,11 +33,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const url = databaseUrl(name);
   const pool = new pg.Pool({ connectionString: url, max: 2 });
+  pool.on('error', () => undefined);
+  let dropped = false;
   return {
     name,
     url,
     sql: async (text, params) => (await pool.query(text, params)).rows,
     drop: async () => {
+      if (dropped) return;
+      dropped = true;
       await pool.end();
       const dropper = new pg.Client({ connectionString: TEST_POSTGRES_URL });
       await dropper.connect();

@@ -32,6 +32,9 @@ export class PostgresEngine implements DatabaseEngine {
     const u = new URL(options.url);
     this.description = `PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname}`;
     this.adminPool = new pg.Pool({ connectionString: options.url, max: 2 });
+    // Idle clients that the server drops (restart, failover) emit 'error'; unheard,
+    // it would crash the process. The pool discards them and the next query reconnects.
+    this.adminPool.on('error', () => undefined);
   }
 
   async migrate(modules: readonly string[]): Promise<void> {
@@ -71,9 +74,8 @@ export class PostgresEngine implements DatabaseEngine {
       options: `-c role=${role}`,
       application_name: `shop:${module}`,
     });
-    // An idle client that errors (server restart) is discarded by the pool; without a
-    // listener the error would crash the process.
-    pool.on('error', () => undefined);
+    pool.on('error', () => undefined); // see the admin pool above
+
     const db = drizzle({ client: pool }) as unknown as Db;
     const handle: ModuleDatabase = {
       module,
