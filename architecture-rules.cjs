@@ -67,6 +67,32 @@ module.exports = {
       },
     },
     {
+      name: 'module-uses-only-its-database-handle',
+      severity: 'error',
+      comment:
+        'A module reaches the database only through the ModuleDatabase handle of its own role ' +
+        '(module-database.ts, module-database.provider.ts). The engine, its token and the ' +
+        'provisioning code can hand out any role, so they stay inside the platform.',
+      from: { path: '^src/modules/' },
+      to: {
+        path: '^src/platform/database/',
+        pathNot: '^src/platform/database/module-database(\\.provider)?\\.ts$',
+      },
+    },
+    {
+      name: 'only-identity-holds-signing-keys',
+      severity: 'error',
+      comment:
+        'Only identity issues access tokens, so only identity (and the composition roots that ' +
+        'hand it the key pair) may touch the private signing key; everyone else verifies with ' +
+        'the public key the platform holds.',
+      from: {
+        path: '^src/',
+        pathNot: ['^src/modules/identity/', '^src/platform/', '^src/app\\.module\\.ts$', '^src/extracted/identity/'],
+      },
+      to: { path: '^src/platform/auth/signing-keys\\.ts$' },
+    },
+    {
       name: 'module-imports-no-composition-root',
       severity: 'error',
       comment:

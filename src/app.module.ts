@@ -13,7 +13,12 @@ export class AppModule {
   static forRoot(resources: PlatformResources): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot(resources), IdentityModule, CatalogModule, InventoryModule],
+      imports: [
+        PlatformModule.forRoot(resources),
+        IdentityModule.forRoot({ signingKeys: resources.signingKeys }),
+        CatalogModule,
+        InventoryModule,
+      ],
     };
   }
 }

@@ -42,6 +42,9 @@ describe('embedded PGlite smoke scenario', () => {
     const read = await shop.http.get('/api/v1/inventory/TEAPOT-1', { token });
     expect(read.body).toMatchObject({ quantity: 4, productName: 'Embedded teapot', degraded: [] });
 
+    // A second process on the same data folder is refused instead of corrupting it.
+    await expect(startTestApp({ embedded: true, env: bare, dataDir: shop.dataDir })).rejects.toThrow(/in use by process/);
+
     const dataDir = shop.dataDir;
     await shop.close({ keepData: true });
     shop = await startTestApp({ embedded: true, env: bare, dataDir });

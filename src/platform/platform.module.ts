@@ -4,8 +4,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { AccessGuard } from './auth/access-guard.js';
-import { SIGNING_KEYS, type SigningKeys } from './auth/signing-keys.js';
-import { TokenIssuer } from './auth/token-issuer.js';
+import { PUBLIC_SIGNING_KEY, type SigningKeys } from './auth/signing-keys.js';
 import { TokenVerifier } from './auth/token-verifier.js';
 import type { DatabaseEngine } from './database/database-engine.js';
 import { DATABASE_ENGINE } from './database/database.tokens.js';
@@ -23,6 +22,7 @@ export interface PlatformResources {
   config: AppConfig;
   logger: Logger;
   database: DatabaseEngine;
+  /** Only the public half goes to the platform; the composition root hands the rest to identity. */
   signingKeys: SigningKeys;
 }
 
@@ -51,18 +51,17 @@ export class PlatformModule {
         { provide: APP_CONFIG, useValue: resources.config },
         { provide: LOGGER, useValue: resources.logger },
         { provide: DATABASE_ENGINE, useValue: resources.database },
-        { provide: SIGNING_KEYS, useValue: resources.signingKeys },
+        { provide: PUBLIC_SIGNING_KEY, useValue: resources.signingKeys.publicJwk },
         { provide: CONTRACT_TRANSPORT, useClass: InProcessTransport },
         // Guards run in this order: who is calling (401/403), then is the input valid (400).
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_GUARD, useClass: InputValidationGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         DatabaseCloser,
-        TokenIssuer,
         TokenVerifier,
         ContractBus,
       ],
-      exports: [APP_CONFIG, LOGGER, DATABASE_ENGINE, TokenIssuer, ContractBus, CqrsModule],
+      exports: [APP_CONFIG, LOGGER, DATABASE_ENGINE, ContractBus],
     };
   }
 }

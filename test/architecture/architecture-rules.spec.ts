@@ -88,6 +88,8 @@ describe('architecture rules', () => {
       'module-imports-other-module-only-via-contract',
       'only-composition-roots-import-module-definitions',
       'platform-imports-no-module',
+      'module-uses-only-its-database-handle',
+      'only-identity-holds-signing-keys',
       'domain-is-pure',
       'contract-imports-only-contracts',
       'strangler-proxy-is-independent',
@@ -126,6 +128,18 @@ describe('architecture rules', () => {
         ['the app module', "import { AppModule } from '../../app.module.js';", 'src/app.module.ts'],
         ['an extracted service', "import '../../extracted/b/main.js';", 'src/extracted/b/main.ts'],
       ].map(([title, line, to]) => planted('platform-imports-no-module', title!, 'src/platform/dispatch/peek.ts', line!, to!)),
+    },
+    {
+      rule: 'module-uses-only-its-database-handle',
+      cases: [
+        planted('module-uses-only-its-database-handle', 'a use case reaching for the database engine token', 'src/modules/b/place-b/steal.ts', "import { DATABASE_ENGINE } from '../../../platform/database/database.tokens.js';", 'src/platform/database/database.tokens.ts'),
+      ],
+    },
+    {
+      rule: 'only-identity-holds-signing-keys',
+      cases: [
+        planted('only-identity-holds-signing-keys', 'another module importing the signing keys', 'src/modules/b/place-b/mint.ts', "import { SIGNING_KEYS } from '../../../platform/auth/signing-keys.js';", 'src/platform/auth/signing-keys.ts'),
+      ],
     },
     {
       rule: 'module-imports-no-composition-root',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MONOLITH_MODULES } from '../../src/app.module.js';
-import { databaseUrl, TEST_POSTGRES_URL } from '../support/test-env.js';
+import { databaseUrl, TEST_MODULE_DB_SECRET, TEST_POSTGRES_URL } from '../support/test-env.js';
 import pg from 'pg';
 import { PostgresEngine } from '../../src/platform/database/postgres-engine.js';
 
@@ -20,7 +20,7 @@ describe('startup migrations', () => {
   });
 
   it('should let several processes migrate an empty database at once, applying each migration once', async () => {
-    const engines = Array.from({ length: 4 }, () => new PostgresEngine({ url: databaseUrl(name), poolSize: 1, rolePrefix: 'shop_' }));
+    const engines = Array.from({ length: 4 }, () => new PostgresEngine({ url: databaseUrl(name), poolSize: 1, rolePrefix: 'shop_', roleSecret: TEST_MODULE_DB_SECRET }));
     try {
       await Promise.all(engines.map((engine) => engine.migrate(MONOLITH_MODULES)));
     } finally {
@@ -48,12 +48,26 @@ describe('startup migrations', () => {
   });
 
   it('should be a no-op when run again', async () => {
-    const engine = new PostgresEngine({ url: databaseUrl(name), poolSize: 1, rolePrefix: 'shop_' });
+    const recorded = async () => {
+      const db = new pg.Client({ connectionString: databaseUrl(name) });
+      await db.connect();
+      try {
+        const all: unknown[] = [];
+        for (const module of MONOLITH_MODULES) {
+          all.push(...(await db.query(`SELECT id, hash, created_at FROM ${module}.__migrations ORDER BY id`)).rows);
+        }
+        return all;
+      } finally {
+        await db.end();
+      }
+    };
+    const before = await recorded();
+    const engine = new PostgresEngine({ url: databaseUrl(name), poolSize: 1, rolePrefix: 'shop_', roleSecret: TEST_MODULE_DB_SECRET });
     try {
-      await engine.migrate(MONOLITH_MODULES);
       await engine.migrate(MONOLITH_MODULES);
     } finally {
       await engine.close();
     }
+    expect(await recorded()).toEqual(before);
   });
 });

@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MONOLITH_MODULES } from '../../src/app.module.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { TEST_MODULE_DB_SECRET } from '../support/test-env.js';
 import type { DatabaseEngine } from '../../src/platform/database/database-engine.js';
 import { PgliteEngine } from '../../src/platform/database/pglite-engine.js';
 import { PostgresEngine } from '../../src/platform/database/postgres-engine.js';
@@ -24,7 +25,11 @@ async function rejection(work: Promise<unknown>): Promise<string> {
  * The same isolation checks on both engines: a module's handle reaches its own
  * schema and nothing else, whatever the code asks for.
  */
-function isolationSuite(name: string, open: () => Promise<{ engine: DatabaseEngine; cleanup: () => Promise<void> }>) {
+function isolationSuite(
+  name: string,
+  open: () => Promise<{ engine: DatabaseEngine; cleanup: () => Promise<void> }>,
+  options: { roleSwitchIsFenced: boolean },
+) {
   describe(name, () => {
     let engine: DatabaseEngine;
     let cleanup: () => Promise<void>;
@@ -61,6 +66,20 @@ function isolationSuite(name: string, open: () => Promise<{ engine: DatabaseEngi
       expect(await rejection(catalog.db.execute(sql`CREATE SCHEMA sneaky`))).toMatch(/permission denied/);
     });
 
+    if (options.roleSwitchIsFenced) {
+      it('should not let module code escape its role with SET ROLE or RESET ROLE', async () => {
+        const inventory = engine.forModule('inventory');
+        const escaped = inventory.transaction(async (tx) => {
+          await tx.execute(sql`RESET ROLE`);
+          await tx.execute(sql`SET ROLE NONE`);
+          return tx.execute(sql`SELECT * FROM catalog.products`);
+        });
+        expect(await rejection(escaped)).toMatch(/permission denied/);
+        const borrowed = inventory.transaction((tx) => tx.execute(sql`SET ROLE shop_catalog`));
+        expect(await rejection(borrowed)).toMatch(/permission denied/);
+      });
+    }
+
     it('should keep the role inside a transaction too, and roll back a failed one', async () => {
       const inventory = engine.forModule('inventory');
       const failed = inventory.transaction(async (tx) => {
@@ -80,13 +99,15 @@ function isolationSuite(name: string, open: () => Promise<{ engine: DatabaseEngi
 
 isolationSuite('module isolation on PostgreSQL', async () => {
   const database: TestDatabase = await createTestDatabase();
-  const engine = new PostgresEngine({ url: database.url, poolSize: 2, rolePrefix: 'shop_' });
+  const engine = new PostgresEngine({ url: database.url, poolSize: 2, rolePrefix: 'shop_', roleSecret: TEST_MODULE_DB_SECRET });
   return { engine, cleanup: () => database.drop() };
-});
+}, { roleSwitchIsFenced: true });
 
 isolationSuite('module isolation on embedded PGlite', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'shop-pglite-'));
   const engine = await PgliteEngine.open(dir, 'shop_');
   await engine.migrate(MONOLITH_MODULES);
   return { engine, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-});
+  // PGlite has one superuser connection that switches role per transaction: isolation
+  // there guards against mistakes, not against code that resets its role on purpose.
+}, { roleSwitchIsFenced: false });

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { MONOLITH_MODULES } from '../../src/app.module.js';
 import { PostgresEngine } from '../../src/platform/database/postgres-engine.js';
-import { databaseUrl, TEST_POSTGRES_URL } from './test-env.js';
+import { databaseUrl, TEST_MODULE_DB_SECRET, TEST_POSTGRES_URL } from './test-env.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,7 +20,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await admin.connect();
   await dropLeftovers(admin);
   await admin.query(`CREATE DATABASE ${template}`);
-  const engine = new PostgresEngine({ url: databaseUrl(template), poolSize: 1, rolePrefix: 'shop_' });
+  const engine = new PostgresEngine({ url: databaseUrl(template), poolSize: 1, rolePrefix: 'shop_', roleSecret: TEST_MODULE_DB_SECRET });
   try {
     await engine.migrate(MONOLITH_MODULES);
   } finally {

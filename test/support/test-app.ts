@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/platform/config/app-config.js';
 import { createLogger } from '../../src/platform/logging/logger.js';
 import { httpClient, type HttpClient } from './http-client.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { TEST_MODULE_DB_SECRET } from './test-env.js';
 
 export const ADMIN = { email: 'admin@test.local', password: 'admin-password-123' };
 
@@ -50,6 +51,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     LOG_LEVEL: 'info',
     BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    MODULE_DB_SECRET: TEST_MODULE_DB_SECRET,
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...options.env,
   });

@@ -11,3 +11,6 @@ export function databaseUrl(database: string): string {
   url.pathname = `/${database}`;
   return url.toString();
 }
+
+/** Module role passwords derive from this in tests (the local server trusts loopback anyway). */
+export const TEST_MODULE_DB_SECRET = 'test-module-db-secret-0123456789';

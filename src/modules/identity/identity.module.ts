@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { SIGNING_KEYS, type SigningKeys } from '../../platform/auth/signing-keys.js';
 import { moduleDatabaseProvider } from '../../platform/database/module-database.provider.js';
 import { BootstrapAdmin } from './bootstrap-admin/bootstrap-admin.js';
 import { PasswordHasher } from './credentials/password-hasher.js';
@@ -9,6 +10,7 @@ import { LogInController } from './log-in/log-in.http.controller.js';
 import { ProfileController } from './profile/profile.http.controller.js';
 import { RegisterUserController } from './register-user/register-user.http.controller.js';
 import { RegisterUserHandler } from './register-user/register-user.handler.js';
+import { TokenIssuer } from './tokens/token-issuer.js';
 
 export const IDENTITY = 'identity';
 
@@ -23,6 +25,12 @@ export const IDENTITY = 'identity';
     GetUserHandler,
     GetUsersHandler,
     BootstrapAdmin,
+    TokenIssuer,
   ],
 })
-export class IdentityModule {}
+export class IdentityModule {
+  /** The private signing key reaches identity only, handed over by the composition root. */
+  static forRoot(options: { signingKeys: SigningKeys }): DynamicModule {
+    return { module: IdentityModule, providers: [{ provide: SIGNING_KEYS, useValue: options.signingKeys }] };
+  }
+}

@@ -1,7 +1,9 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   calculateJwkThumbprint,
+  CompactSign,
+  compactVerify,
   exportJWK,
   generateKeyPair,
   importJWK,
@@ -45,12 +47,17 @@ export async function loadSigningKeys(config: AppConfig): Promise<SigningKeys> {
     const pair = await generateKeyPair(TOKEN_ALGORITHM, { crv: 'Ed25519', extractable: true });
     privateJwk = await exportJWK(pair.privateKey);
     mkdirSync(folder, { recursive: true, mode: 0o700 });
+    // Written whole to a private temporary file, then linked into place: a crash never
+    // leaves a half-written key, and if another process linked first we use its key.
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(privateJwk), { mode: 0o600 });
     try {
-      // 'wx': if another process wrote the file first, use its key instead of ours.
-      writeFileSync(file, JSON.stringify(privateJwk), { mode: 0o600, flag: 'wx' });
+      linkSync(temporary, file);
     } catch (raced) {
       if ((raced as NodeJS.ErrnoException).code !== 'EEXIST') throw raced;
       privateJwk = JSON.parse(readFileSync(file, 'utf8')) as JWK;
+    } finally {
+      unlinkSync(temporary);
     }
   }
   const privateKey = (await importJWK(privateJwk, TOKEN_ALGORITHM)) as CryptoKey;
@@ -59,8 +66,19 @@ export async function loadSigningKeys(config: AppConfig): Promise<SigningKeys> {
 }
 
 async function withPublicJwk(privateKey: CryptoKey, jwk: JWK, configuredKid?: string): Promise<SigningKeys> {
+  // A private and public key that do not belong together would issue tokens nobody
+  // accepts: refuse to start instead.
+  const probe = await new CompactSign(new TextEncoder().encode('key-pair-check'))
+    .setProtectedHeader({ alg: TOKEN_ALGORITHM })
+    .sign(privateKey);
+  await compactVerify(probe, await importJWK(jwk, TOKEN_ALGORITHM)).catch(() => {
+    throw new Error('JWT_PRIVATE_KEY and JWT_PUBLIC_KEY are not one key pair');
+  });
   const kid = configuredKid ?? (await calculateJwkThumbprint(jwk));
   return { kid, privateKey, publicJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: TOKEN_ALGORITHM, use: 'sig' } };
 }
 
+/** Injection token of the full key pair: provided to identity only. */
 export const SIGNING_KEYS = Symbol('SIGNING_KEYS');
+/** Injection token of the public JWK: what every verifier needs. */
+export const PUBLIC_SIGNING_KEY = Symbol('PUBLIC_SIGNING_KEY');

@@ -19,6 +19,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/, 'lowercase letters, digits and underscores')
     .default('shop_'),
+  MODULE_DB_SECRET: z.string().min(16).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   JWT_ISSUER: z.string().default('urn:shop:identity'),
@@ -41,6 +42,8 @@ export type AppConfig = {
   dataDir: string;
   dbPoolSize: number;
   moduleRolePrefix: string;
+  /** Secret the module roles' passwords derive from; generated into DATA_DIR when unset. */
+  moduleDbSecret: string | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   bodyLimitBytes: number;
   jwt: {
@@ -82,6 +85,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: e.DATA_DIR,
     dbPoolSize: e.DB_POOL_SIZE,
     moduleRolePrefix: e.MODULE_ROLE_PREFIX,
+    moduleDbSecret: e.MODULE_DB_SECRET,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     jwt: {

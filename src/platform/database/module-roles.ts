@@ -8,29 +8,38 @@ export function moduleRoleName(prefix: string, module: string): string {
 
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+const PASSWORD = /^[A-Za-z0-9_-]{16,128}$/;
+
 /**
- * Creates the module's role and schema if they are missing. Roles are cluster-wide
- * while advisory locks are per database, so two databases provisioning the same role
- * at once can collide; those errors are retried (see ../shared/STACK.md, trap 9).
+ * Creates the module's role and schema if they are missing. With a password the role
+ * can log in (PostgreSQL: each module connects as itself, a member of no other role,
+ * so `SET ROLE` cannot lead anywhere); without one it is NOLOGIN (PGlite, where the
+ * single connection switches role per transaction).
+ *
+ * Roles are cluster-wide while advisory locks are per database, so two databases
+ * provisioning the same role at once can collide; those errors are retried (see
+ * ../shared/STACK.md, trap 9).
  */
-export async function ensureModuleRoleAndSchema(admin: AdminSession, module: string, role: string): Promise<void> {
+export async function ensureModuleRoleAndSchema(
+  admin: AdminSession,
+  module: string,
+  role: string,
+  password?: string,
+): Promise<void> {
   if (!NAME.test(module) || !NAME.test(role)) throw new Error(`invalid module or role name: ${module}/${role}`);
+  if (password !== undefined && !PASSWORD.test(password)) throw new Error('module role password has an unsafe shape');
+  const login = password === undefined ? 'NOLOGIN' : `LOGIN PASSWORD '${password}'`;
   await retryOnCatalogRace(async () => {
     await admin.query(`DO $$ BEGIN
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN
-        CREATE ROLE ${quoteIdent(role)} NOLOGIN NOINHERIT;
+        CREATE ROLE ${quoteIdent(role)} ${login} NOINHERIT;
       END IF;
     EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
     END $$`);
   });
-  // A login user that is not a superuser must be a member of the role to SET ROLE to it.
-  const [me] = await admin.query<{ super: boolean; member: boolean }>(
-    `SELECT r.rolsuper AS super, pg_has_role(current_user, $1, 'MEMBER') AS member
-       FROM pg_roles r WHERE r.rolname = current_user`,
-    [role],
-  );
-  if (me && !me.super && !me.member) {
-    await retryOnCatalogRace(() => admin.query(`GRANT ${quoteIdent(role)} TO CURRENT_USER`));
+  if (password !== undefined) {
+    // The password derives from MODULE_DB_SECRET; re-set it so a rotated secret takes effect.
+    await retryOnCatalogRace(() => admin.query(`ALTER ROLE ${quoteIdent(role)} ${login} NOINHERIT`));
   }
   await admin.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(module)}`);
   await admin.query(`REVOKE ALL ON SCHEMA ${quoteIdent(module)} FROM PUBLIC`);
@@ -47,7 +56,10 @@ export async function grantModuleDataAccess(admin: AdminSession, module: string,
   await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${r}`);
   await admin.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${s} TO ${r}`);
   await admin.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${s} TO ${r}`);
-  await admin.query(`REVOKE ALL ON TABLE ${s}.${quoteIdent(MIGRATIONS_TABLE)} FROM ${r}`).catch(() => undefined);
+  await admin.query(`REVOKE ALL ON TABLE ${s}.${quoteIdent(MIGRATIONS_TABLE)} FROM ${r}`).catch((error: unknown) => {
+    // A module with no migrations has no bookkeeping table: nothing to revoke.
+    if ((error as { code?: string }).code !== '42P01') throw error;
+  });
 }
 
 const RACE_CODES = new Set(['XX000', '23505', '42710', '40P01']);

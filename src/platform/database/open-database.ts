@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config/app-config.js';
 import type { DatabaseEngine } from './database-engine.js';
+import { loadModuleRoleSecret } from './module-role-secret.js';
 import { PgliteEngine } from './pglite-engine.js';
 import { PostgresEngine } from './postgres-engine.js';
 
@@ -10,6 +11,7 @@ export async function openDatabase(config: AppConfig): Promise<DatabaseEngine> {
       url: config.databaseUrl,
       poolSize: config.dbPoolSize,
       rolePrefix: config.moduleRolePrefix,
+      roleSecret: loadModuleRoleSecret(config.moduleDbSecret, config.dataDir),
     });
   }
   return PgliteEngine.open(config.dataDir, config.moduleRolePrefix);

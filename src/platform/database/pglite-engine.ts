@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
@@ -25,6 +25,7 @@ export class PgliteEngine implements DatabaseEngine {
     private readonly pglite: PGlite,
     private readonly rolePrefix: string,
     folder: string,
+    private readonly lockFile: string,
   ) {
     this.description = `embedded PGlite in ${folder}`;
   }
@@ -32,8 +33,14 @@ export class PgliteEngine implements DatabaseEngine {
   static async open(dataDir: string, rolePrefix: string): Promise<PgliteEngine> {
     const folder = path.resolve(dataDir, 'pglite');
     mkdirSync(folder, { recursive: true });
-    const pglite = await PGlite.create(folder);
-    return new PgliteEngine(pglite, rolePrefix, folder);
+    const lockFile = lockDataFolder(folder);
+    try {
+      const pglite = await PGlite.create(folder);
+      return new PgliteEngine(pglite, rolePrefix, folder, lockFile);
+    } catch (error) {
+      rmSync(lockFile, { force: true });
+      throw error;
+    }
   }
 
   async migrate(modules: readonly string[]): Promise<void> {
@@ -83,5 +90,37 @@ export class PgliteEngine implements DatabaseEngine {
   async close(): Promise<void> {
     this.handles.clear();
     if (!this.pglite.closed) await this.pglite.close();
+    rmSync(this.lockFile, { force: true });
+  }
+}
+
+/**
+ * PGlite files must be opened by one process at a time; a second opener (a second
+ * `npm start`, `npm run db:migrate` while the shop runs) would corrupt them. The lock
+ * file names its owner, so a lock left by a crashed process is taken over.
+ */
+function lockDataFolder(folder: string): string {
+  const lockFile = `${folder}.lock`;
+  for (;;) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return lockFile;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number(readFileSync(lockFile, 'utf8'));
+    if (owner && isAlive(owner)) {
+      throw new Error(`the embedded database in ${folder} is in use by process ${owner}; stop it first`);
+    }
+    rmSync(lockFile, { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

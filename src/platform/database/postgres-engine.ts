@@ -5,21 +5,30 @@ import type { DatabaseEngine } from './database-engine.js';
 import type { Db, ModuleDatabase } from './module-database.js';
 import type { AdminSession } from './admin-session.js';
 import { migrationsFolderOf } from './migrations-folder.js';
+import { moduleRolePassword } from './module-role-secret.js';
 import { ensureModuleRoleAndSchema, grantModuleDataAccess, MIGRATIONS_TABLE, moduleRoleName } from './module-roles.js';
 
 /** Serialises startup migrations across processes sharing one database. */
 const MIGRATION_LOCK_KEY = 727_001;
 
 export interface PostgresEngineOptions {
+  /** The login used for provisioning and migrations (needs CREATEROLE and CREATE on the database). */
   url: string;
   poolSize: number;
   rolePrefix: string;
+  /** Module role passwords derive from it (see module-role-secret.ts). */
+  roleSecret: string;
 }
 
+/** A query that has not answered in this time is cancelled by the server. */
+const STATEMENT_TIMEOUT_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+
 /**
- * PostgreSQL with one small pool per module. Each pool's connections start with
- * `-c role=<module role>`, so the role is fixed at connection time: if the role
- * is missing the connection fails, and it can never silently run as the login user.
+ * PostgreSQL with one small pool per module. Each pool logs in as the module's own
+ * role, which is a member of no other role: `SET ROLE` or `RESET ROLE` cannot reach
+ * another module's schema, and the provisioning login's rights are never used by
+ * module code.
  */
 export class PostgresEngine implements DatabaseEngine {
   readonly kind = 'postgres' as const;
@@ -31,7 +40,7 @@ export class PostgresEngine implements DatabaseEngine {
   constructor(private readonly options: PostgresEngineOptions) {
     const u = new URL(options.url);
     this.description = `PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname}`;
-    this.adminPool = new pg.Pool({ connectionString: options.url, max: 2 });
+    this.adminPool = new pg.Pool({ connectionString: options.url, max: 2, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     // Idle clients that the server drops (restart, failover) emit 'error'; unheard,
     // it would crash the process. The pool discards them and the next query reconnects.
     this.adminPool.on('error', () => undefined);
@@ -47,7 +56,7 @@ export class PostgresEngine implements DatabaseEngine {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       for (const module of modules) {
         const role = moduleRoleName(this.options.rolePrefix, module);
-        await ensureModuleRoleAndSchema(admin, module, role);
+        await ensureModuleRoleAndSchema(admin, module, role, moduleRolePassword(this.options.roleSecret, role));
         const migrationsFolder = migrationsFolderOf(module);
         if (migrationsFolder) {
           await migrate(drizzle({ client }), {
@@ -68,11 +77,15 @@ export class PostgresEngine implements DatabaseEngine {
     const existing = this.handles.get(module);
     if (existing) return existing;
     const role = moduleRoleName(this.options.rolePrefix, module);
+    const url = new URL(this.options.url);
+    url.username = role;
+    url.password = moduleRolePassword(this.options.roleSecret, role);
     const pool = new pg.Pool({
-      connectionString: this.options.url,
+      connectionString: url.toString(),
       max: this.options.poolSize,
-      options: `-c role=${role}`,
       application_name: `shop:${module}`,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      statement_timeout: STATEMENT_TIMEOUT_MS,
     });
     pool.on('error', () => undefined); // see the admin pool above
 

@@ -1,12 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { requestContext } from '../logging/request-context.js';
-import { sendProblem } from './send-problem.js';
 
 /**
- * Fastify-level behaviour of the edge that runs outside Nest's routing: request ids,
- * access logs, and problem details for errors raised before a route is reached
- * (body too large, malformed JSON, unsupported media type).
+ * Fastify-level behaviour of the edge that runs outside Nest's routing: request ids
+ * and access logs. (Errors raised before a route is reached, such as a body too large
+ * or malformed JSON, reach Nest's ProblemDetailsFilter wrapped in an HttpException.)
  */
 export function configureHttpEdge(app: NestFastifyApplication, logger: Logger): void {
   const fastify = app.getHttpAdapter().getInstance();

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem-details.js';
 
-/** Writes the problem body for `error`; shared by Nest's filter and Fastify's error handler. */
+/** Writes the problem body for `error` (used by ProblemDetailsFilter). */
 export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
   const { problem, unexpected } = toProblem(error);
   if (unexpected) {

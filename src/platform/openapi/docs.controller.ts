@@ -48,7 +48,7 @@ export class DocsController {
 
   @Get('assets/:file')
   async asset(@Param('file') file: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
-    const contentType = ASSETS[file];
+    const contentType = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
     if (!contentType) throw new NotFoundException(`No such asset: ${file}`);
     void reply.header('cache-control', 'public, max-age=86400').type(contentType);
     return readFile(path.join(swaggerUiDir, file));

@@ -16,7 +16,8 @@ export const moneySchema = z
 export const productFields = {
   name: z.string().trim().min(1).max(200),
   description: z.string().max(5000),
-  images: z.array(z.url().max(2000)).max(20),
+  // http(s) only: a `javascript:` or `data:` URL would be stored XSS in any shop front.
+  images: z.array(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(2000)).max(20),
   category: z.string().trim().min(1).max(100),
   tags: z.array(z.string().trim().min(1).max(50)).max(30),
   price: moneySchema,

@@ -1,5 +1,6 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { HashingSlots } from './hashing-slots.js';
 
 const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
   new Promise<Buffer>((resolve, reject) =>
@@ -14,9 +15,14 @@ const MAXMEM = 256 * 1024 * 1024;
 /** scrypt, a memory-hard KDF, through Node's crypto (runs on the libuv thread pool). */
 @Injectable()
 export class PasswordHasher {
+  // Two at once fits the thread pool (4 threads) and the 2 cores this runs on here.
+  private readonly slots = new HashingSlots(2, 64);
+
   async hash(password: string): Promise<string> {
     const salt = randomBytes(16);
-    const key = await scrypt(password, salt, PARAMS.keylen, { N: PARAMS.N, r: PARAMS.r, p: PARAMS.p, maxmem: MAXMEM });
+    const key = await this.slots.run(() =>
+      scrypt(password, salt, PARAMS.keylen, { N: PARAMS.N, r: PARAMS.r, p: PARAMS.p, maxmem: MAXMEM }),
+    );
     return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64'), key.toString('base64')].join('$');
   }
 
@@ -24,12 +30,14 @@ export class PasswordHasher {
     const [scheme, n, r, p, salt, key] = stored.split('$');
     if (scheme !== 'scrypt' || !n || !r || !p || !salt || !key) return false;
     const expected = Buffer.from(key, 'base64');
-    const actual = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, {
-      N: Number(n),
-      r: Number(r),
-      p: Number(p),
-      maxmem: MAXMEM,
-    });
+    const actual = await this.slots.run(() =>
+      scrypt(password, Buffer.from(salt, 'base64'), expected.length, {
+        N: Number(n),
+        r: Number(r),
+        p: Number(p),
+        maxmem: MAXMEM,
+      }),
+    );
     return timingSafeEqual(actual, expected);
   }
 

@@ -73,17 +73,23 @@ export class UsersRepository {
     return !!row;
   }
 
-  /** Creates the admin, or makes an existing account with that email an admin. */
-  async upsertAdmin(email: string, name: string, passwordHash: string): Promise<void> {
-    await this.database.db
+  /** Creates an admin account unless the email is taken; tells whether it did. */
+  async insertAdminIfAbsent(email: string, name: string, passwordHash: string): Promise<boolean> {
+    const rows = await this.database.db
       .insert(users)
       .values({ email, name, passwordHash, roles: ['admin'] })
-      .onConflictDoUpdate({
-        target: users.email,
-        set: {
-          roles: sql`(SELECT array_agg(DISTINCT r) FROM unnest(${users.roles} || ARRAY['admin']) AS r)`,
-          updatedAt: sql`now()`,
-        },
-      });
+      .onConflictDoNothing({ target: users.email })
+      .returning({ id: users.id });
+    return rows.length > 0;
+  }
+
+  async grantAdmin(id: string): Promise<void> {
+    await this.database.db
+      .update(users)
+      .set({
+        roles: sql`(SELECT array_agg(DISTINCT r) FROM unnest(${users.roles} || ARRAY['admin']) AS r)`,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(users.id, id));
   }
 }

@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { z } from 'zod';
 import { Public } from '../../../platform/auth/access-decorators.js';
-import { TokenIssuer, type IssuedToken } from '../../../platform/auth/token-issuer.js';
+import { TokenIssuer, type IssuedToken } from '../tokens/token-issuer.js';
 import { ValidBody } from '../../../platform/http/validated-input.js';
 import { ApiRoute } from '../../../platform/openapi/route-docs.js';
 import type { UserRole } from '../contract.js';

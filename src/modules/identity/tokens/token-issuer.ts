@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { SignJWT } from 'jose';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import type { Principal } from './principal.js';
-import { SIGNING_KEYS, TOKEN_ALGORITHM, type SigningKeys } from './signing-keys.js';
+import type { Principal } from '../../../platform/auth/principal.js';
+import { SIGNING_KEYS, TOKEN_ALGORITHM, type SigningKeys } from '../../../platform/auth/signing-keys.js';
+import { APP_CONFIG, type AppConfig } from '../../../platform/config/app-config.js';
 
 export interface IssuedToken {
   accessToken: string;
@@ -11,7 +11,10 @@ export interface IssuedToken {
   expiresIn: number;
 }
 
-/** Signs access tokens. Only identity uses it; everyone else only verifies. */
+/**
+ * Signs access tokens. It lives in identity and only identity receives the private
+ * key (wired by the composition root); every other module only verifies.
+ */
 @Injectable()
 export class TokenIssuer {
   constructor(
