@@ -1,16 +1,23 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PlatformModule, type PlatformResources } from './platform/platform.module.js';
+import type { NotificationSender } from './modules/notifications/sender/notification-sender.js';
+
+/** Parts of the outside world the composition root can swap (real providers, or tests' fakes). */
+export interface OutsideEdges {
+  notificationSender?: NotificationSender;
+}
 import { CatalogModule } from './modules/catalog/catalog.module.js';
 import { IdentityModule } from './modules/identity/identity.module.js';
 import { InventoryModule } from './modules/inventory/inventory.module.js';
+import { NotificationsModule } from './modules/notifications/notifications.module.js';
 
 /** Every module of the monolith, in the order their schemas are migrated. */
-export const MONOLITH_MODULES = ['identity', 'catalog', 'inventory'] as const;
+export const MONOLITH_MODULES = ['identity', 'catalog', 'inventory', 'notifications'] as const;
 
 /** The composition root: the only place (with src/extracted/) that imports module definitions. */
 @Module({})
 export class AppModule {
-  static forRoot(resources: PlatformResources): DynamicModule {
+  static forRoot(resources: PlatformResources, edges: OutsideEdges = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -18,6 +25,7 @@ export class AppModule {
         IdentityModule.forRoot({ signingKeys: resources.signingKeys }),
         CatalogModule,
         InventoryModule,
+        NotificationsModule.forRoot({ sender: edges.notificationSender }),
       ],
     };
   }

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   try {
     const app = await createApp(config, logger);
-    exitGracefullyOnSignals(app, logger);
+    exitGracefullyOnSignals(app, logger, config.shutdownDeadlineMs);
     await app.listen({ port: config.port, host: config.host });
     logger.info({ url: await app.getUrl() }, 'shop is listening');
   } catch (error) {

@@ -11,6 +11,8 @@ import { DATABASE_ENGINE } from './database/database.tokens.js';
 import { ContractBus } from './dispatch/contract-bus.js';
 import { CONTRACT_TRANSPORT } from './dispatch/contract-transport.js';
 import { InProcessTransport } from './dispatch/in-process-transport.js';
+import { eventProviders } from './events/events.providers.js';
+import { EventOperationsController } from './events/ops/event-operations.http.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { InputValidationGuard } from './http/input-validation.guard.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
@@ -46,7 +48,7 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       imports: [CqrsModule.forRoot(), DiscoveryModule],
-      controllers: [HealthController, DocsController],
+      controllers: [HealthController, DocsController, EventOperationsController],
       providers: [
         { provide: APP_CONFIG, useValue: resources.config },
         { provide: LOGGER, useValue: resources.logger },
@@ -60,6 +62,7 @@ export class PlatformModule {
         DatabaseCloser,
         TokenVerifier,
         ContractBus,
+        ...eventProviders,
       ],
       exports: [APP_CONFIG, LOGGER, DATABASE_ENGINE, ContractBus],
     };

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { moduleDatabaseProvider } from '../../platform/database/module-database.provider.js';
+import { moduleOutboxProvider } from '../../platform/events/outbox.js';
 import { CreateProductController } from './create-product/create-product.http.controller.js';
 import { ProductsRepository } from './db/products.repository.js';
 import { GetProductHandler } from './get-product/get-product.handler.js';
@@ -13,6 +14,6 @@ export const CATALOG = 'catalog';
 /** Products, their prices and full-text search. Owns the `catalog` schema. */
 @Module({
   controllers: [CreateProductController, UpdateProductController, GetProductController, SearchProductsController],
-  providers: [moduleDatabaseProvider(CATALOG), ProductsRepository, GetProductHandler, GetProductsHandler],
+  providers: [moduleDatabaseProvider(CATALOG), moduleOutboxProvider(CATALOG), ProductsRepository, GetProductHandler, GetProductsHandler],
 })
 export class CatalogModule {}

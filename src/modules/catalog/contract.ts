@@ -1,4 +1,4 @@
-import { ContractQuery, Query } from '../../platform/contracts/index.js';
+import { ContractQuery, defineIntegrationEvent, Query } from '../../platform/contracts/index.js';
 
 /** catalog's published language. Other modules import this file and nothing else of catalog. */
 
@@ -36,3 +36,15 @@ export class GetProducts extends Query<ProductView[]> {
     super();
   }
 }
+
+/** A product was created or changed; carries its current state. */
+export interface ProductChangedPayload {
+  productId: string;
+  name: string;
+  category: string;
+  price: Money;
+  /** `created` for a new product, `updated` for a change. */
+  change: 'created' | 'updated';
+}
+
+export const ProductChanged = defineIntegrationEvent<ProductChangedPayload>('catalog', 'ProductChanged', 1);

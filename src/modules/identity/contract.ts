@@ -1,4 +1,4 @@
-import { ContractCommand, ContractQuery, Command, Query } from '../../platform/contracts/index.js';
+import { ContractCommand, ContractQuery, Command, defineIntegrationEvent, Query } from '../../platform/contracts/index.js';
 
 /** identity's published language. */
 
@@ -38,3 +38,16 @@ export class GetUsers extends Query<UserView[]> {
     super();
   }
 }
+
+/** Every account holding the admin role (for messages to the shop's operators). */
+@ContractQuery('identity', 'GetAdmins')
+export class GetAdmins extends Query<UserView[]> {}
+
+/** A customer account was created. */
+export interface UserRegisteredPayload {
+  userId: string;
+  email: string;
+  name: string;
+}
+
+export const UserRegistered = defineIntegrationEvent<UserRegisteredPayload>('identity', 'UserRegistered', 1);

@@ -4,7 +4,8 @@ import { moduleDatabaseProvider } from '../../platform/database/module-database.
 import { BootstrapAdmin } from './bootstrap-admin/bootstrap-admin.js';
 import { PasswordHasher } from './credentials/password-hasher.js';
 import { UsersRepository } from './db/users.repository.js';
-import { GetUserHandler, GetUsersHandler } from './get-users/get-users.handler.js';
+import { GetAdminsHandler, GetUserHandler, GetUsersHandler } from './get-users/get-users.handler.js';
+import { moduleOutboxProvider } from '../../platform/events/outbox.js';
 import { JwksController } from './jwks/jwks.http.controller.js';
 import { LogInController } from './log-in/log-in.http.controller.js';
 import { ProfileController } from './profile/profile.http.controller.js';
@@ -19,11 +20,13 @@ export const IDENTITY = 'identity';
   controllers: [RegisterUserController, LogInController, ProfileController, JwksController],
   providers: [
     moduleDatabaseProvider(IDENTITY),
+    moduleOutboxProvider(IDENTITY),
     UsersRepository,
     PasswordHasher,
     RegisterUserHandler,
     GetUserHandler,
     GetUsersHandler,
+    GetAdminsHandler,
     BootstrapAdmin,
     TokenIssuer,
   ],

@@ -1,4 +1,4 @@
-import { ContractQuery, Query } from '../../platform/contracts/index.js';
+import { ContractQuery, defineIntegrationEvent, Query } from '../../platform/contracts/index.js';
 
 /** inventory's published language. */
 
@@ -21,3 +21,14 @@ export class GetStock extends Query<StockView | null> {
     super();
   }
 }
+
+/** Available stock of a SKU fell to or below its reorder point (published on the crossing only). */
+export interface StockLowPayload {
+  sku: string;
+  productId: string;
+  available: number;
+  reorderPoint: number;
+  location: string;
+}
+
+export const StockLow = defineIntegrationEvent<StockLowPayload>('inventory', 'StockLow', 1);

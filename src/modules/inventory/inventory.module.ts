@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { moduleDatabaseProvider } from '../../platform/database/module-database.provider.js';
+import { moduleOutboxProvider } from '../../platform/events/outbox.js';
 import { StockItemsRepository } from './db/stock-items.repository.js';
 import { GetStockHandler } from './get-stock/get-stock.handler.js';
 import { GetStockWithNameController } from './get-stock-with-name/get-stock-with-name.http.controller.js';
@@ -10,6 +11,6 @@ export const INVENTORY = 'inventory';
 /** Stock items per SKU: quantities, reservations, locations. Owns the `inventory` schema. */
 @Module({
   controllers: [SetStockController, GetStockWithNameController],
-  providers: [moduleDatabaseProvider(INVENTORY), StockItemsRepository, GetStockHandler],
+  providers: [moduleDatabaseProvider(INVENTORY), moduleOutboxProvider(INVENTORY), StockItemsRepository, GetStockHandler],
 })
 export class InventoryModule {}

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
  * flush the buffered log, then exit 0. A second signal, or the deadline passing,
  * exits at once with status 1 so an orchestrator is never left waiting.
  */
-export function exitGracefullyOnSignals(app: INestApplication, logger: Logger, deadlineMs = 10_000): void {
+export function exitGracefullyOnSignals(app: INestApplication, logger: Logger, deadlineMs: number): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {

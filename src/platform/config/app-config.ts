@@ -32,6 +32,14 @@ const envSchema = z.object({
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).optional(),
   CONTRACT_CALL_TIMEOUT_MS: z.coerce.number().int().min(1).default(2000),
   MIGRATE_ON_START: booleanish.default(true),
+  REDIS_URL: z.string().url().optional(),
+  EVENTS_RELAY: booleanish.default(true),
+  EVENTS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  EVENTS_BACKOFF_MS: z.coerce.number().int().min(1).default(200),
+  EVENTS_POLL_MS: z.coerce.number().int().min(10).default(1000),
+  EVENTS_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
+  EVENTS_RETENTION_DAYS: z.coerce.number().min(0).default(7),
+  SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).default(10_000),
 });
 
 export type AppConfig = {
@@ -57,6 +65,18 @@ export type AppConfig = {
   bootstrapAdmin: { email: string; password: string } | undefined;
   contractCallTimeoutMs: number;
   migrateOnStart: boolean;
+  /** BullMQ delivery when set; in-process delivery otherwise. */
+  redisUrl: string | undefined;
+  events: {
+    /** Run the outbox relay in this process. */
+    relay: boolean;
+    maxAttempts: number;
+    backoffMs: number;
+    pollMs: number;
+    batchSize: number;
+    retentionDays: number;
+  };
+  shutdownDeadlineMs: number;
 };
 
 export class ConfigError extends Error {}
@@ -102,6 +122,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     contractCallTimeoutMs: e.CONTRACT_CALL_TIMEOUT_MS,
     migrateOnStart: e.MIGRATE_ON_START,
+    redisUrl: e.REDIS_URL,
+    events: {
+      relay: e.EVENTS_RELAY,
+      maxAttempts: e.EVENTS_MAX_ATTEMPTS,
+      backoffMs: e.EVENTS_BACKOFF_MS,
+      pollMs: e.EVENTS_POLL_MS,
+      batchSize: e.EVENTS_BATCH_SIZE,
+      retentionDays: e.EVENTS_RETENTION_DAYS,
+    },
+    shutdownDeadlineMs: e.SHUTDOWN_DEADLINE_MS,
   };
 }
 

@@ -4,3 +4,5 @@ export { ContractCommand, ContractQuery, contractInfoOf, contractTypeOf } from '
 export type { ContractInfo, ContractKind } from './contract-type.js';
 export { DomainError } from './domain-error.js';
 export type { DomainErrorKind, FieldProblem } from './domain-error.js';
+export { defineIntegrationEvent } from './integration-event.js';
+export type { EventEnvelope, IntegrationEventType } from './integration-event.js';

@@ -12,6 +12,11 @@ export interface DatabaseEngine {
   migrate(modules: readonly string[]): Promise<void>;
   /** The handle a module uses; it runs as the module's own role. */
   forModule(module: string): ModuleDatabase;
+  /**
+   * Calls `onMessage` for each NOTIFY on `channel` until the returned function is
+   * called. On PostgreSQL a dropped listening connection is re-established.
+   */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   /** Answers when the database accepts queries; throws otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -83,6 +83,13 @@ export class PgliteEngine implements DatabaseEngine {
     return handle;
   }
 
+  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+    const stop = await this.pglite.listen(channel, onMessage);
+    return async () => {
+      if (!this.pglite.closed) await stop();
+    };
+  }
+
   async ping(): Promise<void> {
     await this.pglite.query('SELECT 1');
   }

@@ -3,7 +3,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import type { DatabaseEngine } from './database-engine.js';
 import type { Db, ModuleDatabase } from './module-database.js';
-import type { AdminSession } from './admin-session.js';
+import { quoteIdent, type AdminSession } from './admin-session.js';
 import { migrationsFolderOf } from './migrations-folder.js';
 import { moduleRolePassword } from './module-role-secret.js';
 import { ensureModuleRoleAndSchema, grantModuleDataAccess, MIGRATIONS_TABLE, moduleRoleName } from './module-roles.js';
@@ -99,6 +99,40 @@ export class PostgresEngine implements DatabaseEngine {
     this.pools.set(module, pool);
     this.handles.set(module, handle);
     return handle;
+  }
+
+  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+    let client: pg.Client | undefined;
+    let stopped = false;
+    let retry: NodeJS.Timeout | undefined;
+    const connect = async (): Promise<void> => {
+      const next = new pg.Client({ connectionString: this.options.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+      next.on('notification', (message) => {
+        if (message.channel === channel) onMessage(message.payload ?? '');
+      });
+      // A lost listener reconnects: until then the relay's polling keeps delivering.
+      const reconnect = () => {
+        if (stopped || client !== next) return;
+        client = undefined;
+        retry = setTimeout(() => void connect().catch(() => undefined), 1000);
+      };
+      next.on('error', reconnect);
+      next.on('end', reconnect);
+      client = next;
+      try {
+        await next.connect();
+        await next.query(`LISTEN ${quoteIdent(channel)}`);
+      } catch (error) {
+        reconnect();
+        throw error;
+      }
+    };
+    await connect().catch(() => undefined);
+    return async () => {
+      stopped = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    };
   }
 
   async ping(): Promise<void> {

@@ -2,6 +2,10 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { requestContext } from '../logging/request-context.js';
 
+const SAFE_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+// W3C Trace Context: version-traceid-parentid-flags, lower-case hex.
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
 /**
  * Fastify-level behaviour of the edge that runs outside Nest's routing: request ids
  * and access logs. (Errors raised before a route is reached, such as a body too large
@@ -12,7 +16,17 @@ export function configureHttpEdge(app: NestFastifyApplication, logger: Logger): 
 
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    requestContext.run({ requestId: request.id }, done);
+    const traceparent = request.headers.traceparent;
+    const correlation = request.headers['x-correlation-id'];
+    requestContext.run(
+      {
+        requestId: request.id,
+        correlationId: typeof correlation === 'string' && SAFE_ID.test(correlation) ? correlation : request.id,
+        causationId: request.id,
+        traceparent: typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : null,
+      },
+      done,
+    );
   });
 
   fastify.addHook('onResponse', (request, reply, done) => {

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, arrayContains, count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { MODULE_DATABASE, type ModuleDatabase } from '../../../platform/database/module-database.js';
-import type { ProductView } from '../contract.js';
+import { OUTBOX, type Outbox } from '../../../platform/events/outbox.js';
+import { ProductChanged, type ProductView } from '../contract.js';
 import type { CreateProductInput, UpdateProductInput } from '../domain/product-input.js';
 import { products } from './schema.js';
 
@@ -35,6 +36,10 @@ function toView(row: Row): ProductView {
   };
 }
 
+function changeOf(product: ProductView, change: 'created' | 'updated') {
+  return { productId: product.id, name: product.name, category: product.category, price: product.price, change };
+}
+
 export interface ProductSearch {
   text?: string;
   category?: string;
@@ -49,7 +54,10 @@ export class ProductsRepository {
   // so neither drizzle nor Postgres re-plans it per request.
   private readonly byId;
 
-  constructor(@Inject(MODULE_DATABASE) private readonly database: ModuleDatabase) {
+  constructor(
+    @Inject(MODULE_DATABASE) private readonly database: ModuleDatabase,
+    @Inject(OUTBOX) private readonly outbox: Outbox,
+  ) {
     this.byId = database.db
       .select(visible)
       .from(products)
@@ -59,7 +67,8 @@ export class ProductsRepository {
   }
 
   async insert(input: CreateProductInput): Promise<ProductView> {
-    const [row] = await this.database.db
+    return this.database.transaction(async (tx) => {
+    const [row] = await tx
       .insert(products)
       .values({
         name: input.name,
@@ -71,11 +80,15 @@ export class ProductsRepository {
         currency: input.price.currency,
       })
       .returning(visible);
-    return toView(row!);
+    const product = toView(row!);
+    await this.outbox.publish(tx, ProductChanged, changeOf(product, 'created'));
+    return product;
+    });
   }
 
   async update(id: string, input: UpdateProductInput): Promise<ProductView | null> {
-    const [row] = await this.database.db
+    return this.database.transaction(async (tx) => {
+    const [row] = await tx
       .update(products)
       .set({
         ...(input.name !== undefined && { name: input.name }),
@@ -88,7 +101,11 @@ export class ProductsRepository {
       })
       .where(eq(products.id, id))
       .returning(visible);
-    return row ? toView(row) : null;
+    if (!row) return null;
+    const product = toView(row);
+    await this.outbox.publish(tx, ProductChanged, changeOf(product, 'updated'));
+    return product;
+    });
   }
 
   async findById(id: string): Promise<ProductView | null> {

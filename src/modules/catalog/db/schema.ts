@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { char, customType, index, integer, jsonb, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { outboxTable } from '../../../platform/events/messaging-tables.js';
 
 export const catalogSchema = pgSchema('catalog');
 
@@ -30,3 +31,5 @@ export const products = catalogSchema.table(
     index('products_created_idx').on(t.createdAt, t.id),
   ],
 );
+
+export const outbox = outboxTable(catalogSchema);

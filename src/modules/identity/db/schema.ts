@@ -1,4 +1,5 @@
 import { index, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { outboxTable } from '../../../platform/events/messaging-tables.js';
 
 export const identitySchema = pgSchema('identity');
 
@@ -16,3 +17,5 @@ export const users = identitySchema.table(
   },
   (t) => [index('users_roles_idx').using('gin', t.roles)],
 );
+
+export const outbox = outboxTable(identitySchema);

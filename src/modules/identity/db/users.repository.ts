@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { arrayContains, eq, inArray, sql } from 'drizzle-orm';
-import { MODULE_DATABASE, type ModuleDatabase } from '../../../platform/database/module-database.js';
+import { MODULE_DATABASE, type Db, type ModuleDatabase } from '../../../platform/database/module-database.js';
 import type { UserRole, UserView } from '../contract.js';
 import { EmailTakenError } from '../domain/identity-errors.js';
 import { users } from './schema.js';
@@ -29,10 +29,18 @@ function isUniqueViolation(error: unknown): boolean {
 export class UsersRepository {
   constructor(@Inject(MODULE_DATABASE) private readonly database: ModuleDatabase) {}
 
-  async insert(user: { email: string; name: string; passwordHash: string; roles: UserRole[] }): Promise<UserView> {
+  /** Inserts the user; `andThen` runs in the same transaction (to publish the fact). */
+  async insert(
+    user: { email: string; name: string; passwordHash: string; roles: UserRole[] },
+    andThen: (tx: Db, created: UserView) => Promise<void> = async () => undefined,
+  ): Promise<UserView> {
     try {
-      const [row] = await this.database.db.insert(users).values(user).returning();
-      return toUserView(row!);
+      return await this.database.transaction(async (tx) => {
+        const [row] = await tx.insert(users).values(user).returning();
+        const created = toUserView(row!);
+        await andThen(tx, created);
+        return created;
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw new EmailTakenError();
       throw error;
@@ -62,6 +70,11 @@ export class UsersRepository {
       .where(eq(users.id, id))
       .returning();
     return row ? toUserView(row) : null;
+  }
+
+  async findAdmins(): Promise<UserView[]> {
+    const rows = await this.database.db.select().from(users).where(arrayContains(users.roles, ['admin']));
+    return rows.map(toUserView);
   }
 
   async anyAdminExists(): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { GetUser, GetUsers, type UserView } from '../contract.js';
+import { GetAdmins, GetUser, GetUsers, type UserView } from '../contract.js';
 import { UsersRepository } from '../db/users.repository.js';
 
 @QueryHandler(GetUser)
@@ -15,5 +15,13 @@ export class GetUsersHandler implements IQueryHandler<GetUsers, UserView[]> {
   constructor(private readonly users: UsersRepository) {}
   execute(query: GetUsers): Promise<UserView[]> {
     return this.users.findByIds([...new Set(query.userIds)]);
+  }
+}
+
+@QueryHandler(GetAdmins)
+export class GetAdminsHandler implements IQueryHandler<GetAdmins, UserView[]> {
+  constructor(private readonly users: UsersRepository) {}
+  execute(): Promise<UserView[]> {
+    return this.users.findAdmins();
   }
 }

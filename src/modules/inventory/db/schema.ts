@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { outboxTable } from '../../../platform/events/messaging-tables.js';
 
 export const inventorySchema = pgSchema('inventory');
 
@@ -23,3 +24,5 @@ export const stockItems = inventorySchema.table(
     index('stock_items_product_idx').on(t.productId),
   ],
 );
+
+export const outbox = outboxTable(inventorySchema);

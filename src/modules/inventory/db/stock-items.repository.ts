@@ -1,7 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { eq, sql } from 'drizzle-orm';
 import { MODULE_DATABASE, type ModuleDatabase } from '../../../platform/database/module-database.js';
-import type { StockView } from '../contract.js';
+import { OUTBOX, type Outbox } from '../../../platform/events/outbox.js';
+import type { Db } from '../../../platform/database/module-database.js';
+import { StockLow, type StockView } from '../contract.js';
+import { becameLow, type StockLevel } from '../domain/stock-level.js';
 import { ProductOfSkuChangedError, QuantityBelowReservedError } from '../domain/inventory-errors.js';
 import type { SetStockInput } from '../domain/stock-input.js';
 import { stockItems } from './schema.js';
@@ -23,7 +26,10 @@ function toView(row: Row): StockView {
 
 @Injectable()
 export class StockItemsRepository {
-  constructor(@Inject(MODULE_DATABASE) private readonly database: ModuleDatabase) {}
+  constructor(
+    @Inject(MODULE_DATABASE) private readonly database: ModuleDatabase,
+    @Inject(OUTBOX) private readonly outbox: Outbox,
+  ) {}
 
   async findBySku(sku: string): Promise<StockView | null> {
     const [row] = await this.database.db.select().from(stockItems).where(eq(stockItems.sku, sku)).limit(1);
@@ -44,7 +50,10 @@ export class StockItemsRepository {
           .values({ sku, ...input })
           .onConflictDoNothing()
           .returning();
-        if (row) return { stock: toView(row), created: true };
+        if (row) {
+          await this.announceIfLow(tx, null, row);
+          return { stock: toView(row), created: true };
+        }
         // Another request created it between our read and insert: lock theirs and update it.
         [current] = await lockCurrent();
         if (!current) throw new Error(`stock item ${sku} vanished while being set`);
@@ -61,7 +70,20 @@ export class StockItemsRepository {
         })
         .where(eq(stockItems.sku, sku))
         .returning();
+      await this.announceIfLow(tx, current, row!);
       return { stock: toView(row!), created: false };
+    });
+  }
+
+  /** Publishes StockLow, in the same transaction, when this change made the item low. */
+  private async announceIfLow(tx: Db, before: StockLevel | null, after: Row): Promise<void> {
+    if (!becameLow(before, after)) return;
+    await this.outbox.publish(tx, StockLow, {
+      sku: after.sku,
+      productId: after.productId,
+      available: after.quantity - after.reserved,
+      reorderPoint: after.reorderPoint,
+      location: after.location,
     });
   }
 }

@@ -1,0 +1,54 @@
+import { sql } from 'drizzle-orm';
+import type { EventEnvelope } from '../contracts/integration-event.js';
+import type { DatabaseEngine } from '../database/database-engine.js';
+import { requestContext } from '../logging/request-context.js';
+import type { ApplyOnce, Subscription } from './subscriptions.js';
+
+export type ApplyOutcome = 'applied' | 'duplicate';
+
+/**
+ * Applies one event to one subscription exactly once: the inbox row and the
+ * handler's effect share the consumer's transaction. A redelivery (relay retry,
+ * stalled job, replay, re-drive) finds the inbox row and changes nothing.
+ */
+export async function applyOnce(
+  engine: DatabaseEngine,
+  subscription: Subscription,
+  envelope: EventEnvelope,
+): Promise<ApplyOutcome> {
+  const consumer = engine.forModule(subscription.consumer);
+  const context = {
+    requestId: envelope.id,
+    correlationId: envelope.correlationId,
+    causationId: envelope.id,
+    traceparent: envelope.traceparent,
+  };
+  let outcome: ApplyOutcome | undefined;
+  const apply: ApplyOnce = async (work) => {
+    if (outcome) throw new Error(`${subscription.name} called apply twice for one event`);
+    outcome = await consumer.transaction(async (tx) => {
+      const result = (await tx.execute(sql`
+        INSERT INTO ${sql.identifier(subscription.consumer)}.inbox (event_id, subscription)
+        VALUES (${envelope.id}, ${subscription.name})
+        ON CONFLICT DO NOTHING RETURNING event_id`)) as unknown as { rows: unknown[] };
+      if (result.rows.length === 0) return 'duplicate';
+      await work(tx);
+      return 'applied';
+    });
+  };
+  await requestContext.run(context, () => subscription.handle(envelope, apply));
+  // A handler that decided there was nothing to do still marks the event as seen.
+  if (!outcome) await apply(async () => undefined);
+  return outcome!;
+}
+
+/** Exponential backoff with jitter: attempt 1 waits about `base`, then doubling, ±25 %. */
+export function backoffDelay(attempt: number, baseMs: number): number {
+  const ceiling = baseMs * 2 ** Math.max(0, attempt - 1);
+  return Math.round(ceiling * (0.75 + Math.random() * 0.5));
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 2000);
+  return String(error).slice(0, 2000);
+}

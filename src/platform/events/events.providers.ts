@@ -1,0 +1,29 @@
+import type { Provider } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import type { DatabaseEngine } from '../database/database-engine.js';
+import { DATABASE_ENGINE } from '../database/database.tokens.js';
+import { LOGGER } from '../logging/logger.token.js';
+import { BullMqEventTransport } from './bullmq-transport.js';
+import { DeadLetters } from './dead-letters.js';
+import { EventRoutes } from './event-consumers.js';
+import { EVENT_TRANSPORT } from './event-transport.js';
+import { InProcessEventTransport } from './in-process-transport.js';
+import { EventOperations } from './ops/event-operations.js';
+import { OutboxRelay } from './outbox-relay.js';
+
+/** The durable-events machinery: BullMQ when REDIS_URL is set, in-process otherwise. */
+export const eventProviders: Provider[] = [
+  EventRoutes,
+  DeadLetters,
+  {
+    provide: EVENT_TRANSPORT,
+    inject: [APP_CONFIG, DATABASE_ENGINE, EventRoutes, DeadLetters, LOGGER],
+    useFactory: (config: AppConfig, engine: DatabaseEngine, routes: EventRoutes, deadLetters: DeadLetters, logger: Logger) =>
+      config.redisUrl
+        ? new BullMqEventTransport(config.redisUrl, engine, routes, deadLetters, config, logger)
+        : new InProcessEventTransport(engine, deadLetters, config, logger),
+  },
+  OutboxRelay,
+  EventOperations,
+];

@@ -1,0 +1,171 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import type { EventEnvelope } from '../contracts/integration-event.js';
+import type { DatabaseEngine } from '../database/database-engine.js';
+import { DATABASE_ENGINE } from '../database/database.tokens.js';
+import { LOGGER } from '../logging/logger.token.js';
+import { errorText } from './apply-once.js';
+import { EventRoutes } from './event-consumers.js';
+import { EVENT_TRANSPORT, type Delivery, type EventTransport } from './event-transport.js';
+import { OUTBOX_CHANNEL } from './outbox.js';
+
+export interface OutboxRow {
+  seq: string | number;
+  id: string;
+  type: string;
+  version: number;
+  payload: unknown;
+  occurred_at: Date | string;
+  correlation_id: string;
+  causation_id: string;
+  traceparent: string | null;
+}
+
+export function envelopeOf(module: string, row: OutboxRow): EventEnvelope {
+  return {
+    id: row.id,
+    type: row.type,
+    version: row.version,
+    source: module,
+    occurredAt: new Date(row.occurred_at).toISOString(),
+    correlationId: row.correlation_id,
+    causationId: row.causation_id,
+    traceparent: row.traceparent,
+    payload: row.payload,
+  };
+}
+
+const PRUNE_EVERY_MS = 10 * 60_000;
+
+/**
+ * Moves committed events from each publisher's outbox to their subscribers. It claims
+ * rows with `FOR UPDATE SKIP LOCKED` and a lease, so any number of processes can run
+ * it; is woken by NOTIFY right after a commit, with polling as the fallback; marks
+ * rows published only once the transport has them; and prunes published rows after
+ * the retention period. It reads each outbox with the publisher's own role.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly rerun = new Set<string>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private unlisten: (() => Promise<void>) | undefined;
+  private stopping = false;
+  private failing = new Set<string>();
+
+  constructor(
+    @Inject(DATABASE_ENGINE) private readonly engine: DatabaseEngine,
+    @Inject(EVENT_TRANSPORT) private readonly transport: EventTransport,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly routes: EventRoutes,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.transport.start();
+    if (!this.config.events.relay) return;
+    this.unlisten = await this.engine.listen(OUTBOX_CHANNEL, (module) => this.wake(module));
+    this.timers.push(setInterval(() => this.wakeAll(), this.config.events.pollMs).unref());
+    this.timers.push(setInterval(() => void this.prune(), PRUNE_EVERY_MS).unref());
+    void this.prune();
+    this.wakeAll();
+  }
+
+  /** Stop claiming new rows; let the batches in hand finish. */
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await this.unlisten?.();
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.transport.stop();
+  }
+
+  private wakeAll(): void {
+    for (const module of this.routes.publishers()) this.wake(module);
+  }
+
+  /** Runs the publisher's outbox; a wake-up during a run schedules one more run. */
+  wake(module: string): void {
+    if (this.stopping || !this.routes.publishers().includes(module)) return;
+    if (this.running.has(module)) {
+      this.rerun.add(module);
+      return;
+    }
+    const run = this.drain(module).finally(() => {
+      this.running.delete(module);
+      if (this.rerun.delete(module)) this.wake(module);
+    });
+    this.running.set(module, run);
+  }
+
+  private async drain(module: string): Promise<void> {
+    try {
+      while (!this.stopping && (await this.relayBatch(module)) === this.config.events.batchSize);
+      if (this.failing.delete(module)) this.logger.info({ module }, 'outbox relay is delivering again');
+    } catch (error) {
+      if (!this.failing.has(module)) {
+        this.logger.warn({ err: error, module }, 'outbox relay could not deliver; events wait in the outbox');
+      }
+      this.failing.add(module);
+    }
+  }
+
+  private leaseSeconds(): number {
+    // Long enough for an in-process delivery's whole retry schedule.
+    const { maxAttempts, backoffMs } = this.config.events;
+    return Math.max(30, Math.ceil((backoffMs * 2 ** maxAttempts * 1.5) / 1000) + 10);
+  }
+
+  private async relayBatch(module: string): Promise<number> {
+    const db = this.engine.forModule(module).db;
+    const outbox = sql`${sql.identifier(module)}.outbox`;
+    const claimed = (await db.execute(sql`
+      UPDATE ${outbox} SET claimed_until = now() + make_interval(secs => ${this.leaseSeconds()})
+       WHERE seq IN (SELECT seq FROM ${outbox}
+                      WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+                      ORDER BY seq LIMIT ${this.config.events.batchSize}
+                      FOR UPDATE SKIP LOCKED)
+       RETURNING seq, id, type, version, payload, occurred_at, correlation_id, causation_id, traceparent`)) as unknown as {
+      rows: OutboxRow[];
+    };
+    const rows = claimed.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+    if (rows.length === 0) return 0;
+    const seqs = sql.join(rows.map((row) => sql`${Number(row.seq)}`), sql`, `);
+    const deliveries: Delivery[] = rows.flatMap((row) =>
+      this.routes.subscribersOf(row.type).map((subscription) => ({ envelope: envelopeOf(module, row), subscription })),
+    );
+    try {
+      if (deliveries.length) await this.transport.dispatch(deliveries);
+    } catch (error) {
+      // Hand the rows back at once so the next poll retries them, rather than after the lease.
+      await db.execute(sql`UPDATE ${outbox} SET claimed_until = NULL WHERE seq IN (${seqs})`).catch(() => undefined);
+      throw error;
+    }
+    await db.execute(sql`UPDATE ${outbox} SET published_at = now(), claimed_until = NULL WHERE seq IN (${seqs})`);
+    return rows.length;
+  }
+
+  /** Drops what the retention period no longer covers: published events, old inbox entries. */
+  async prune(): Promise<void> {
+    const days = this.config.events.retentionDays;
+    try {
+      for (const module of this.routes.publishers()) {
+        await this.engine.forModule(module).db.execute(sql`
+          DELETE FROM ${sql.identifier(module)}.outbox
+           WHERE published_at IS NOT NULL AND published_at < now() - ${days}::float8 * interval '1 day'`);
+      }
+      for (const consumer of this.routes.consumers()) {
+        // Inbox entries outlive the events they record, so a replay of retained events is still absorbed.
+        await this.engine.forModule(consumer).db.execute(sql`
+          DELETE FROM ${sql.identifier(consumer)}.inbox WHERE processed_at < now() - ${days + 1}::float8 * interval '1 day'`);
+      }
+    } catch (error) {
+      this.logger.warn({ err: errorText(error) }, 'pruning retained events failed; will try again');
+    }
+  }
+}

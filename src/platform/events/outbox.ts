@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { Provider } from '@nestjs/common';
+import { is, sql } from 'drizzle-orm';
+import { PgTransaction } from 'drizzle-orm/pg-core';
+import type { EventEnvelope, IntegrationEventType } from '../contracts/integration-event.js';
+import type { Db } from '../database/module-database.js';
+import { requestContext } from '../logging/request-context.js';
+
+/** Postgres channel the outbox announces new rows on; the payload is the module name. */
+export const OUTBOX_CHANNEL = 'shop_outbox';
+
+export class EventOutsideTransactionError extends Error {
+  constructor(type: string) {
+    super(
+      `${type} was published outside a transaction. Publish inside the transaction that makes ` +
+        'the change (database.transaction(async (tx) => { …; await outbox.publish(tx, …) })), ' +
+        'so the event commits, or rolls back, with it.',
+    );
+  }
+}
+
+/**
+ * A module's outbox: publishing writes the event into `<module>.outbox` in the
+ * caller's transaction. If the transaction rolls back, the event never existed; if
+ * it commits, the relay will deliver it, even after a crash.
+ */
+export class Outbox {
+  constructor(readonly module: string) {}
+
+  async publish<P>(tx: Db, type: IntegrationEventType<P>, payload: P): Promise<EventEnvelope<P>> {
+    if (!is(tx, PgTransaction)) throw new EventOutsideTransactionError(type.wireName);
+    if (type.module !== this.module) {
+      throw new Error(`${this.module} cannot publish ${type.wireName}: a module publishes only its own events`);
+    }
+    const context = requestContext.current();
+    const envelope: EventEnvelope<P> = {
+      id: randomUUID(),
+      type: type.wireName,
+      version: type.version,
+      source: this.module,
+      occurredAt: new Date().toISOString(),
+      correlationId: context?.correlationId ?? randomUUID(),
+      causationId: context?.causationId ?? 'system',
+      traceparent: context?.traceparent ?? null,
+      payload,
+    };
+    await tx.execute(sql`
+      INSERT INTO ${sql.identifier(this.module)}.outbox
+        (id, type, version, payload, occurred_at, correlation_id, causation_id, traceparent)
+      VALUES (${envelope.id}, ${envelope.type}, ${envelope.version}, ${JSON.stringify(payload)}::jsonb,
+              ${envelope.occurredAt}, ${envelope.correlationId}, ${envelope.causationId}, ${envelope.traceparent})`);
+    // Delivered to listeners only when (and if) the transaction commits.
+    await tx.execute(sql`SELECT pg_notify(${OUTBOX_CHANNEL}, ${this.module})`);
+    return envelope;
+  }
+}
+
+/** Injection token of the module's own Outbox. */
+export const OUTBOX = Symbol('OUTBOX');
+
+export function moduleOutboxProvider(module: string): Provider {
+  return { provide: OUTBOX, useValue: new Outbox(module) };
+}

@@ -1,0 +1,49 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+
+/**
+ * Redis connections as BullMQ's production guidance has them: workers never give up
+ * on a command (maxRetriesPerRequest: null) and reconnect forever; producers fail
+ * fast while Redis is away (no offline queue) so the outbox keeps the events.
+ */
+export function workerConnection(url: string, logger: Logger): Redis {
+  return watch(new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: false, ...common }), 'worker', logger);
+}
+
+export function producerConnection(url: string, logger: Logger): Redis {
+  return watch(new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, ...common }), 'producer', logger);
+}
+
+const common: RedisOptions = {
+  retryStrategy: (times) => Math.min(times * 200, 2000),
+  connectionName: 'shop-events',
+};
+
+function watch(redis: Redis, role: string, logger: Logger): Redis {
+  let down = false;
+  redis.on('error', (error: Error) => {
+    if (!down) logger.warn({ err: error, role }, 'Redis connection lost; retrying');
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) logger.info({ role }, 'Redis connection is back');
+    down = false;
+  });
+  return redis;
+}
+
+/** BullMQ loses jobs when Redis evicts keys: say so loudly at startup. */
+export async function warnUnlessNoEviction(redis: Redis, logger: Logger): Promise<void> {
+  try {
+    const answer = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    const policy = answer[1];
+    if (policy !== 'noeviction') {
+      logger.warn(
+        { maxmemoryPolicy: policy },
+        `Redis maxmemory-policy is "${policy}", not "noeviction": under memory pressure Redis may evict queued events. Set maxmemory-policy noeviction.`,
+      );
+    }
+  } catch (error) {
+    logger.warn({ err: error }, 'could not read Redis maxmemory-policy (CONFIG GET refused?); make sure it is noeviction');
+  }
+}
