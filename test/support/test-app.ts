@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/create-app.js';
+import type { OutsideEdges } from '../../src/app.module.js';
 import { loadConfig } from '../../src/platform/config/app-config.js';
 import { createLogger } from '../../src/platform/logging/logger.js';
 import { httpClient, type HttpClient } from './http-client.js';
@@ -35,6 +36,7 @@ export interface TestAppOptions {
   /** Reuse a database or data folder of an earlier app (restart scenarios). */
   database?: TestDatabase;
   dataDir?: string;
+  edges?: OutsideEdges;
 }
 
 let counter = 0;
@@ -52,6 +54,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     MODULE_DB_SECRET: TEST_MODULE_DB_SECRET,
+    // Fast retries and polling, so delivery tests settle quickly.
+    EVENTS_BACKOFF_MS: '20',
+    EVENTS_MAX_ATTEMPTS: '3',
+    EVENTS_POLL_MS: '200',
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...options.env,
   });
@@ -62,7 +68,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       done();
     },
   });
-  const app = await createApp(config, createLogger(config.logLevel, {}, sink));
+  const app = await createApp(config, createLogger(config.logLevel, {}, sink), options.edges);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

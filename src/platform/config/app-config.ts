@@ -34,6 +34,7 @@ const envSchema = z.object({
   MIGRATE_ON_START: booleanish.default(true),
   REDIS_URL: z.string().url().optional(),
   EVENTS_RELAY: booleanish.default(true),
+  EVENTS_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('shop'),
   EVENTS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   EVENTS_BACKOFF_MS: z.coerce.number().int().min(1).default(200),
   EVENTS_POLL_MS: z.coerce.number().int().min(10).default(1000),
@@ -70,6 +71,8 @@ export type AppConfig = {
   events: {
     /** Run the outbox relay in this process. */
     relay: boolean;
+    /** BullMQ key prefix: separates shops (or test runs) sharing one Redis. */
+    queuePrefix: string;
     maxAttempts: number;
     backoffMs: number;
     pollMs: number;
@@ -125,6 +128,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: e.REDIS_URL,
     events: {
       relay: e.EVENTS_RELAY,
+      queuePrefix: e.EVENTS_QUEUE_PREFIX,
       maxAttempts: e.EVENTS_MAX_ATTEMPTS,
       backoffMs: e.EVENTS_BACKOFF_MS,
       pollMs: e.EVENTS_POLL_MS,

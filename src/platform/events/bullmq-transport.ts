@@ -53,6 +53,7 @@ export class BullMqEventTransport implements EventTransport {
       this.workerConnections.push(connection);
       const worker = new Worker<JobData>(queueNameOf(consumer), (job) => this.process(job), {
         connection,
+        prefix: this.config.events.queuePrefix,
         concurrency: WORKER_CONCURRENCY,
       });
       worker.on('error', (error) => this.logger.warn({ err: error, consumer }, 'event worker error'));
@@ -63,7 +64,10 @@ export class BullMqEventTransport implements EventTransport {
   private queue(consumer: string): Queue<JobData> {
     let queue = this.queues.get(consumer);
     if (!queue) {
-      queue = new Queue<JobData>(queueNameOf(consumer), { connection: this.producer });
+      queue = new Queue<JobData>(queueNameOf(consumer), {
+        connection: this.producer,
+        prefix: this.config.events.queuePrefix,
+      });
       queue.on('error', () => undefined); // connection errors are reported once by the connection itself
       this.queues.set(consumer, queue);
     }

@@ -35,6 +35,16 @@ function watch(redis: Redis, role: string, logger: Logger): Redis {
 /** BullMQ loses jobs when Redis evicts keys: say so loudly at startup. */
 export async function warnUnlessNoEviction(redis: Redis, logger: Logger): Promise<void> {
   try {
+    // The producer connection has no offline queue: ask only once it is connected.
+    if (redis.status !== 'ready') {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('Redis did not answer within 5 s')), 5000);
+        redis.once('ready', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
     const answer = (await redis.config('GET', 'maxmemory-policy')) as string[];
     const policy = answer[1];
     if (policy !== 'noeviction') {
