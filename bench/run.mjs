@@ -17,7 +17,7 @@ import { fmt, renderTable } from './support/table.mjs';
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 
 /** Every scenario, in run order; each is bench/scenarios/<name>.mjs. */
-const SCENARIOS = ['product-read'];
+const SCENARIOS = ['product-read', 'event-delivery'];
 
 const ROW_COLUMNS = [
   { header: 'target', value: (r) => r.target, align: 'left' },
@@ -89,11 +89,15 @@ async function main() {
     try {
       const result = await scenario.run({ config, workDir, progress });
       report.scenarios.push({ name: scenario.name, title: scenario.title, seconds: (Date.now() - started) / 1000, ...result });
-      console.log(`\n${renderTable(ROW_COLUMNS, result.rows)}`);
-      console.log(
-        `\nmonolith / bare req/s: ${fmt.pct(result.ratio)}   target >= ${fmt.pct(result.target)}: ` +
-          `${result.pass ? 'PASS' : 'FAIL'}`,
-      );
+      console.log(`\n${renderTable(scenario.columns ?? ROW_COLUMNS, result.rows)}`);
+      if (scenario.summary) {
+        for (const line of scenario.summary(result)) console.log(`\n${line}`);
+      } else {
+        console.log(
+          `\nmonolith / bare req/s: ${fmt.pct(result.ratio)}   target >= ${fmt.pct(result.target)}: ` +
+            `${result.pass ? 'PASS' : 'FAIL'}`,
+        );
+      }
       if (Number.isFinite(result.cpuRatio)) {
         console.log(`bare / monolith CPU µs per request: ${fmt.pct(result.cpuRatio)} (informational)`);
       }
@@ -111,8 +115,8 @@ async function main() {
       `\n${renderTable(
         [
           { header: 'scenario', value: (s) => s.name, align: 'left' },
-          { header: 'ratio', value: (s) => (s.error ? 'error' : fmt.pct(s.ratio)) },
-          { header: 'target', value: (s) => (s.error ? '' : `>= ${fmt.pct(s.target)}`) },
+          { header: 'ratio', value: (s) => (s.error ? 'error' : s.ratio === undefined ? '' : fmt.pct(s.ratio)) },
+          { header: 'target', value: (s) => (s.error || s.target === undefined ? '' : `>= ${fmt.pct(s.target)}`) },
           { header: 'result', value: (s) => (s.error ? 'ERROR' : s.pass ? 'PASS' : 'FAIL') },
         ],
         report.scenarios,

@@ -44,13 +44,16 @@ export class Outbox {
       traceparent: context?.traceparent ?? null,
       payload,
     };
+    // One round trip: the row, and a NOTIFY that listeners receive only when (and if)
+    // the transaction commits.
     await tx.execute(sql`
-      INSERT INTO ${sql.identifier(this.module)}.outbox
-        (id, type, version, payload, occurred_at, correlation_id, causation_id, traceparent)
-      VALUES (${envelope.id}, ${envelope.type}, ${envelope.version}, ${JSON.stringify(payload)}::jsonb,
-              ${envelope.occurredAt}, ${envelope.correlationId}, ${envelope.causationId}, ${envelope.traceparent})`);
-    // Delivered to listeners only when (and if) the transaction commits.
-    await tx.execute(sql`SELECT pg_notify(${OUTBOX_CHANNEL}, ${this.module})`);
+      WITH written AS (
+        INSERT INTO ${sql.identifier(this.module)}.outbox
+          (id, type, version, payload, occurred_at, correlation_id, causation_id, traceparent)
+        VALUES (${envelope.id}, ${envelope.type}, ${envelope.version}, ${JSON.stringify(payload)}::jsonb,
+                ${envelope.occurredAt}, ${envelope.correlationId}, ${envelope.causationId}, ${envelope.traceparent})
+        RETURNING 1)
+      SELECT pg_notify(${OUTBOX_CHANNEL}, ${this.module}) FROM written`);
     return envelope;
   }
 }

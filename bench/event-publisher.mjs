@@ -1,0 +1,62 @@
+/**
+ * A separate process that plays identity: it publishes UserRegistered events through
+ * the real Outbox (dist/), one per transaction, and writes `{ id, committedAt }` per
+ * event as JSON lines to the file given. Running it outside the shop's process keeps
+ * the load generator from competing with the relay and the consumer for one core.
+ *
+ * node bench/event-publisher.mjs <databaseUrl> <roleSecret> <count> <concurrency> <rate|0> <outFile>
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = (file) => import(path.join(root, 'dist', file));
+
+const [databaseUrl, roleSecret, countArg, concurrencyArg, rateArg, outFile] = process.argv.slice(2);
+const count = Number(countArg);
+const concurrency = Number(concurrencyArg);
+const rate = Number(rateArg);
+
+const [{ PostgresEngine }, { Outbox }, { UserRegistered }] = await Promise.all([
+  dist('platform/database/postgres-engine.js'),
+  dist('platform/events/outbox.js'),
+  dist('modules/identity/contract.js'),
+]);
+const engine = new PostgresEngine({ url: databaseUrl, poolSize: concurrency, rolePrefix: 'shop_', roleSecret });
+const identity = engine.forModule('identity');
+const outbox = new Outbox('identity');
+
+async function publishOne() {
+  const userId = randomUUID();
+  const envelope = await identity.transaction((tx) =>
+    outbox.publish(tx, UserRegistered, { userId, email: `${userId}@bench.local`, name: 'Bench' }),
+  );
+  return { id: envelope.id, committedAt: performance.timeOrigin + performance.now() };
+}
+
+const commits = [];
+const startedAt = performance.timeOrigin + performance.now();
+if (rate > 0) {
+  const started = performance.now();
+  const inFlight = [];
+  for (let i = 0; i < count; i++) {
+    const wait = started + (i * 1000) / rate - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(publishOne().then((c) => commits.push(c)));
+  }
+  await Promise.all(inFlight);
+} else {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next++;
+        commits.push(await publishOne());
+      }
+    }),
+  );
+}
+writeFileSync(outFile, JSON.stringify({ startedAt, commits }));
+await engine.close();
