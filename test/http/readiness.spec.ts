@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { draining } from '../../src/platform/bootstrap/draining.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('readiness', () => {
@@ -8,6 +9,19 @@ describe('readiness', () => {
   });
   afterAll(async () => {
     await shop.close();
+  });
+
+  it('should turn new requests away with 503 and Connection: close once shutdown has begun', async () => {
+    draining.active = true;
+    try {
+      const answer = await shop.http.get('/api/v1/catalog/products');
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('connection')).toBe('close');
+      expect(answer.body).toMatchObject({ code: 'SHUTTING_DOWN' });
+    } finally {
+      draining.active = false;
+    }
+    expect((await shop.http.get('/api/v1/catalog/products')).status).toBe(200);
   });
 
   it('should answer 503 on /health/ready when the database is gone, while /health/live stays 200', async () => {

@@ -73,7 +73,7 @@ describe('notifications', () => {
   });
 
   describe('ProductChanged', () => {
-    it('should be published with the change that caused it, and not for a failed change', async () => {
+    it('should be published with the change that caused it, and not for a rejected change', async () => {
       const admin = await shop.adminToken();
       const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
       const created = await shop.http.post('/api/v1/catalog/products', {

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { draining } from './draining.js';
 
 /**
  * SIGTERM/SIGINT: stop accepting work, let Nest's shutdown hooks finish what is in
@@ -16,13 +17,13 @@ export function exitGracefullyOnSignals(app: INestApplication, logger: Logger, d
       process.exit(1);
     }
     stopping = true;
+    draining.active = true;
     logger.info({ signal, deadlineMs }, 'shutting down');
     const timer = setTimeout(() => {
       logger.error({ deadlineMs }, 'shutdown deadline passed: exiting with work unfinished');
       logger.flush();
       process.exit(1);
     }, deadlineMs);
-    timer.unref();
     app
       .close()
       .then(() => {

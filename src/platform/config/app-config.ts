@@ -38,6 +38,7 @@ const envSchema = z.object({
   EVENTS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   EVENTS_BACKOFF_MS: z.coerce.number().int().min(1).default(200),
   EVENTS_POLL_MS: z.coerce.number().int().min(10).default(1000),
+  EVENTS_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
   EVENTS_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
   EVENTS_RETENTION_DAYS: z.coerce.number().min(0).default(7),
   SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).default(10_000),
@@ -77,6 +78,8 @@ export type AppConfig = {
     backoffMs: number;
     pollMs: number;
     batchSize: number;
+    /** Jobs a BullMQ worker runs at once, per consuming module. */
+    workerConcurrency: number;
     retentionDays: number;
   };
   shutdownDeadlineMs: number;
@@ -133,6 +136,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       backoffMs: e.EVENTS_BACKOFF_MS,
       pollMs: e.EVENTS_POLL_MS,
       batchSize: e.EVENTS_BATCH_SIZE,
+      workerConcurrency: e.EVENTS_WORKER_CONCURRENCY,
       retentionDays: e.EVENTS_RETENTION_DAYS,
     },
     shutdownDeadlineMs: e.SHUTDOWN_DEADLINE_MS,

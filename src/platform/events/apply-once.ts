@@ -24,8 +24,10 @@ export async function applyOnce(
     traceparent: envelope.traceparent,
   };
   let outcome: ApplyOutcome | undefined;
+  let called = false;
   const apply: ApplyOnce = async (work) => {
-    if (outcome) throw new Error(`${subscription.name} called apply twice for one event`);
+    if (called) throw new Error(`${subscription.name} called apply twice for one event`);
+    called = true;
     outcome = await consumer.transaction(async (tx) => {
       const result = (await tx.execute(sql`
         INSERT INTO ${sql.identifier(subscription.consumer)}.inbox (event_id, subscription)
@@ -37,8 +39,13 @@ export async function applyOnce(
     });
   };
   await requestContext.run(context, () => subscription.handle(envelope, apply));
-  // A handler that decided there was nothing to do still marks the event as seen.
-  if (!outcome) await apply(async () => undefined);
+  if (!called) {
+    // A handler that decided there was nothing to do still marks the event as seen.
+    await apply(async () => undefined);
+  } else if (!outcome) {
+    // apply failed and the handler swallowed the error: the event was not applied.
+    throw new Error(`${subscription.name} returned after its apply failed; the event was not applied`);
+  }
   return outcome!;
 }
 

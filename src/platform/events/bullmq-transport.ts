@@ -20,7 +20,8 @@ export function queueNameOf(consumer: string): string {
   return `shop-events-${consumer}`;
 }
 
-const WORKER_CONCURRENCY = 32;
+const HAND_OVER_TIMEOUT_MS = 5_000;
+const WORKER_CLOSE_TIMEOUT_MS = 5_000;
 
 /**
  * With Redis: one BullMQ queue per consuming module, and in this process a worker for
@@ -49,14 +50,16 @@ export class BullMqEventTransport implements EventTransport {
   async start(): Promise<void> {
     await warnUnlessNoEviction(this.producer, this.logger);
     for (const consumer of this.routes.consumers()) {
+      this.queue(consumer); // created up front: a queue first used while Redis is down would wait for it
       const connection = workerConnection(this.url, this.logger);
       this.workerConnections.push(connection);
       const worker = new Worker<JobData>(queueNameOf(consumer), (job) => this.process(job), {
         connection,
         prefix: this.config.events.queuePrefix,
-        concurrency: WORKER_CONCURRENCY,
+        concurrency: this.config.events.workerConcurrency,
       });
       worker.on('error', (error) => this.logger.warn({ err: error, consumer }, 'event worker error'));
+      worker.on('failed', (job, error) => void this.onFailedForGood(consumer, job, error));
       this.workers.push(worker);
     }
   }
@@ -82,7 +85,7 @@ export class BullMqEventTransport implements EventTransport {
       byConsumer.set(delivery.subscription.consumer, list);
     }
     const { maxAttempts, backoffMs } = this.config.events;
-    await Promise.all(
+    const handedOver = Promise.all(
       [...byConsumer].map(([consumer, list]) =>
         this.queue(consumer).addBulk(
           list.map(({ envelope, subscription, attemptKey }) => ({
@@ -95,33 +98,81 @@ export class BullMqEventTransport implements EventTransport {
               attempts: maxAttempts,
               backoff: { type: 'exponential', delay: backoffMs, jitter: 0.5 },
               removeOnComplete: true,
-              removeOnFail: true,
+              // Kept for the retention period: a job that failed for good without a dead
+              // letter (database down, stalled twice) stays visible in Redis.
+              removeOnFail: { age: this.config.events.retentionDays * 86_400 },
             },
           })),
         ),
       ),
     );
+    // While Redis is away the call would wait for it; give up so the rows go back to the outbox.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('Redis did not take the events within 5 s')), HAND_OVER_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([handedOver, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async process(job: Job<JobData>): Promise<void> {
-    const subscription = this.routes.subscription(job.data.subscription);
-    if (!subscription) throw new Error(`no subscription ${job.data.subscription} in this process`);
     try {
+      const subscription = this.routes.subscription(job.data.subscription);
+      if (!subscription) throw new Error(`no subscription ${job.data.subscription} in this process`);
       await applyOnce(this.engine, subscription, job.data.envelope);
     } catch (error) {
+      // The job carries the attempts its producer gave it; that decides which is the last.
       const attempt = job.attemptsMade + 1;
-      if (attempt < this.config.events.maxAttempts) throw error;
-      await this.deadLetters.record(subscription, job.data.envelope, attempt, errorText(error));
+      if (attempt < (job.opts.attempts ?? 1)) throw error;
+      // If this write fails, the job fails for good and onFailedForGood tries again.
+      await this.deadLetters.record(this.subscriptionRef(job), job.data.envelope, attempt, errorText(error));
       this.logger.error(
-        { err: error, eventId: job.data.envelope.id, subscription: subscription.name, attempts: attempt },
+        { err: error, eventId: job.data.envelope.id, subscription: job.data.subscription, attempts: attempt },
         'event dead-lettered',
       );
     }
   }
 
-  /** Workers first (they finish their active jobs), then queues, then connections. */
+  /**
+   * A job BullMQ gave up on without our processor dead-lettering it: the dead-letter
+   * write itself failed, or the job stalled more often than allowed (crashes mid-job).
+   */
+  private async onFailedForGood(consumer: string, job: Job<JobData> | undefined, error: Error): Promise<void> {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled/i.test(error.message);
+    if (!final) return;
+    try {
+      await this.deadLetters.record(this.subscriptionRef(job, consumer), job.data.envelope, job.attemptsMade, errorText(error));
+      this.logger.error({ err: error, eventId: job.data.envelope.id, subscription: job.data.subscription }, 'event dead-lettered');
+    } catch (recordError) {
+      this.logger.error(
+        { err: recordError, jobId: job.id, queue: queueNameOf(consumer) },
+        'event failed for good and could not be dead-lettered; it stays in the BullMQ failed set',
+      );
+    }
+  }
+
+  private subscriptionRef(job: Job<JobData>, consumer?: string): { consumer: string; name: string } {
+    const name = job.data.subscription;
+    return { consumer: consumer ?? name.slice(0, name.indexOf('.')), name };
+  }
+
+  /** Workers first (they finish their active jobs, or are forced after a while), then queues, then connections. */
   async stop(): Promise<void> {
-    await Promise.allSettled(this.workers.map((worker) => worker.close()));
+    await Promise.allSettled(
+      this.workers.map(async (worker) => {
+        let timer: NodeJS.Timeout | undefined;
+        const forced = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), WORKER_CLOSE_TIMEOUT_MS);
+        });
+        const outcome = await Promise.race([worker.close(), forced]);
+        clearTimeout(timer);
+        if (outcome === 'late') await worker.close(true);
+      }),
+    );
     await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
     for (const connection of [...this.workerConnections, this.producer]) connection.disconnect();
   }

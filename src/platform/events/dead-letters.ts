@@ -50,7 +50,12 @@ function toDeadLetter(row: Row): DeadLetter {
 export class DeadLetters {
   constructor(@Inject(DATABASE_ENGINE) private readonly engine: DatabaseEngine) {}
 
-  async record(subscription: Subscription, envelope: EventEnvelope, attempts: number, lastError: string): Promise<void> {
+  async record(
+    subscription: Pick<Subscription, 'consumer' | 'name'>,
+    envelope: EventEnvelope,
+    attempts: number,
+    lastError: string,
+  ): Promise<void> {
     await this.engine.forModule(subscription.consumer).db.execute(sql`
       INSERT INTO ${sql.identifier(subscription.consumer)}.dead_letters (event_id, subscription, envelope, attempts, last_error)
       VALUES (${envelope.id}, ${subscription.name}, ${JSON.stringify(envelope)}::jsonb, ${attempts}, ${lastError})`);
@@ -64,13 +69,23 @@ export class DeadLetters {
     return result.rows.map(toDeadLetter);
   }
 
-  /** Claims pending dead letters for a re-drive (all, or the given ids), marking them. */
-  async claimForRedrive(consumer: string, ids: string[] | undefined): Promise<DeadLetter[]> {
+  /** Pending dead letters (all, or the given ids) to re-drive. */
+  async pending(consumer: string, ids: string[] | undefined): Promise<DeadLetter[]> {
     const filter = ids ? sql`AND id IN (${sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `)})` : sql``;
     const result = (await this.engine.forModule(consumer).db.execute(sql`
-      UPDATE ${sql.identifier(consumer)}.dead_letters SET redriven_at = now()
-       WHERE redriven_at IS NULL ${filter}
-       RETURNING *`)) as unknown as { rows: Row[] };
+      SELECT * FROM ${sql.identifier(consumer)}.dead_letters WHERE redriven_at IS NULL ${filter}
+       ORDER BY failed_at`)) as unknown as { rows: Row[] };
     return result.rows.map(toDeadLetter);
+  }
+
+  /**
+   * Marks letters re-driven, after their re-delivery was handed over: a crash before
+   * this leaves them pending, so a re-drive can be repeated (the inbox absorbs it).
+   */
+  async markRedriven(consumer: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.engine.forModule(consumer).db.execute(sql`
+      UPDATE ${sql.identifier(consumer)}.dead_letters SET redriven_at = now()
+       WHERE id IN (${sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `)})`);
   }
 }

@@ -12,10 +12,12 @@ import type { Delivery, EventTransport } from './event-transport.js';
  * relay keeps the outbox row unpublished until all are settled, so a crash
  * mid-way means redelivery, which the inbox absorbs.
  */
+const MAX_CONCURRENT_DELIVERIES = 16;
+
 export class InProcessEventTransport implements EventTransport {
   readonly kind = 'in-process' as const;
-  private readonly inFlight = new Set<Promise<void>>();
-  private stopping = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly engine: DatabaseEngine,
@@ -26,11 +28,17 @@ export class InProcessEventTransport implements EventTransport {
 
   async start(): Promise<void> {}
 
+  /**
+   * Settles every delivery (a bounded number at a time, so they do not queue on the
+   * consumer's pool), then fails if any could not be settled, so the relay keeps the
+   * rows for a later try only once nothing of this batch is still running.
+   */
   async dispatch(deliveries: Delivery[]): Promise<void> {
-    const work = Promise.all(deliveries.map((delivery) => this.deliver(delivery))).then(() => undefined);
+    const work = settleAll(deliveries, MAX_CONCURRENT_DELIVERIES, (delivery) => this.deliver(delivery));
     this.inFlight.add(work);
     try {
-      await work;
+      const failures = (await work).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failures.length) throw failures[0]!.reason;
     } finally {
       this.inFlight.delete(work);
     }
@@ -43,8 +51,9 @@ export class InProcessEventTransport implements EventTransport {
         await applyOnce(this.engine, subscription, envelope);
         return;
       } catch (error) {
-        if (attempt >= maxAttempts || this.stopping) {
-          if (this.stopping && attempt < maxAttempts) throw error; // left unpublished: retried after restart
+        const stopping = this.stopping.signal.aborted;
+        if (attempt >= maxAttempts || stopping) {
+          if (stopping && attempt < maxAttempts) throw error; // left unpublished: retried after restart
           await this.deadLetters.record(subscription, envelope, attempt, errorText(error));
           this.logger.error(
             { err: error, eventId: envelope.id, type: envelope.type, subscription: subscription.name, attempts: attempt },
@@ -56,13 +65,33 @@ export class InProcessEventTransport implements EventTransport {
           { err: error, eventId: envelope.id, subscription: subscription.name, attempt },
           'event handler failed; retrying',
         );
-        await sleep(backoffDelay(attempt, backoffMs));
+        await sleep(backoffDelay(attempt, backoffMs), undefined, { signal: this.stopping.signal }).catch(() => undefined);
       }
     }
   }
 
+  /** Cuts retry waits short and waits for deliveries in hand. */
   async stop(): Promise<void> {
-    this.stopping = true;
+    this.stopping.abort();
     await Promise.allSettled([...this.inFlight]);
   }
+}
+
+async function settleAll<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
+  const results: PromiseSettledResult<void>[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        try {
+          await work(items[index]!);
+          results[index] = { status: 'fulfilled', value: undefined };
+        } catch (reason) {
+          results[index] = { status: 'rejected', reason };
+        }
+      }
+    }),
+  );
+  return results;
 }

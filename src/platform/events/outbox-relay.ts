@@ -1,4 +1,4 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -47,13 +47,14 @@ const PRUNE_EVERY_MS = 10 * 60_000;
  * the retention period. It reads each outbox with the publisher's own role.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
+export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly running = new Map<string, Promise<void>>();
   private readonly rerun = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private unlisten: (() => Promise<void>) | undefined;
   private stopping = false;
   private failing = new Set<string>();
+  private pruning: Promise<void> | undefined;
 
   constructor(
     @Inject(DATABASE_ENGINE) private readonly engine: DatabaseEngine,
@@ -73,16 +74,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy, Bef
     this.wakeAll();
   }
 
-  /** Stop claiming new rows; let the batches in hand finish. */
+  /**
+   * Shutdown, first of all: stop claiming rows, stop the transport (BullMQ: workers
+   * finish their jobs, then queues and connections close; in-process: retry waits are
+   * cut short), let the batches in hand settle. Pools close later, in the platform.
+   */
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
     await this.unlisten?.();
-    await Promise.allSettled([...this.running.values()]);
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
     await this.transport.stop();
+    await Promise.allSettled([...this.running.values(), this.pruning]);
   }
 
   private wakeAll(): void {
@@ -151,7 +153,14 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy, Bef
   }
 
   /** Drops what the retention period no longer covers: published events, old inbox entries. */
-  async prune(): Promise<void> {
+  prune(): Promise<void> {
+    this.pruning ??= this.pruneOnce().finally(() => {
+      this.pruning = undefined;
+    });
+    return this.pruning;
+  }
+
+  private async pruneOnce(): Promise<void> {
     const days = this.config.events.retentionDays;
     try {
       for (const module of this.routes.publishers()) {

@@ -38,11 +38,15 @@ export async function warnUnlessNoEviction(redis: Redis, logger: Logger): Promis
     // The producer connection has no offline queue: ask only once it is connected.
     if (redis.status !== 'ready') {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('Redis did not answer within 5 s')), 5000);
-        redis.once('ready', () => {
+        const ready = () => {
           clearTimeout(timer);
           resolve();
-        });
+        };
+        const timer = setTimeout(() => {
+          redis.off('ready', ready);
+          reject(new Error('Redis did not answer within 5 s'));
+        }, 5000);
+        redis.once('ready', ready);
       });
     }
     const answer = (await redis.config('GET', 'maxmemory-policy')) as string[];

@@ -1,6 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
+import { draining } from '../bootstrap/draining.js';
 import { requestContext } from '../logging/request-context.js';
+import { PROBLEM_CONTENT_TYPE } from './problem-details.js';
 
 const SAFE_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
 // W3C Trace Context: version-traceid-parentid-flags, lower-case hex.
@@ -16,6 +18,23 @@ export function configureHttpEdge(app: NestFastifyApplication, logger: Logger): 
 
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    if (draining.active) {
+      void reply
+        .status(503)
+        .header('connection', 'close')
+        .header('retry-after', '1')
+        .type(PROBLEM_CONTENT_TYPE)
+        .send({
+          type: 'urn:shop:problem:shutting_down',
+          title: 'Shutting down',
+          status: 503,
+          code: 'SHUTTING_DOWN',
+          detail: 'This instance is shutting down; retry the request.',
+          instance: request.url.split('?')[0],
+          requestId: request.id,
+        });
+      return;
+    }
     const traceparent = request.headers.traceparent;
     const correlation = request.headers['x-correlation-id'];
     requestContext.run(

@@ -42,6 +42,7 @@ export class EventOperationsController {
   @Get('dead-letters')
   @ApiRoute({ summary: "List a consumer's dead-lettered events", tags: ['ops'] })
   async list(@ValidQuery(listQuery) query: z.infer<typeof listQuery>): Promise<{ items: DeadLetter[] }> {
+    this.operations.assertConsumer(query.consumer);
     return { items: await this.deadLetters.list(query.consumer, query) };
   }
 

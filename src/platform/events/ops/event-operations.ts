@@ -68,25 +68,28 @@ export class EventOperations {
   }
 
   async redrive(consumer: string, ids?: string[]): Promise<{ redriven: number }> {
+    this.assertConsumer(consumer);
+    const letters = await this.deadLetters.pending(consumer, ids);
+    // Letters whose subscription no longer exists stay pending and visible.
+    const deliverable = letters.flatMap((letter) => {
+      const subscription = this.routes.subscription(letter.subscription);
+      return subscription ? [{ letter, subscription }] : [];
+    });
+    for (let i = 0; i < deliverable.length; i += CHUNK) {
+      const chunk = deliverable.slice(i, i + CHUNK);
+      await this.transport.dispatch(
+        chunk.map(({ letter, subscription }) => ({ envelope: letter.envelope, subscription, attemptKey: `redrive-${letter.id}` })),
+      );
+      await this.deadLetters.markRedriven(consumer, chunk.map(({ letter }) => letter.id));
+    }
+    return { redriven: deliverable.length };
+  }
+
+  assertConsumer(consumer: string): void {
     if (!this.routes.consumers().includes(consumer)) {
       throw new UnknownModuleRoleError(`${consumer} subscribes to no events here`, [
         { field: 'consumer', message: 'not a subscribing module' },
       ]);
     }
-    const letters = await this.deadLetters.claimForRedrive(consumer, ids);
-    const deliveries: Delivery[] = letters.flatMap((letter) => {
-      const subscription = this.routes.subscription(letter.subscription);
-      return subscription ? [{ envelope: letter.envelope, subscription, attemptKey: `redrive-${letter.id}` }] : [];
-    });
-    try {
-      for (let i = 0; i < deliveries.length; i += CHUNK) await this.transport.dispatch(deliveries.slice(i, i + CHUNK));
-    } catch (error) {
-      // Not handed over: leave them pending so the operator can try again.
-      await this.engine.forModule(consumer).db.execute(sql`
-        UPDATE ${sql.identifier(consumer)}.dead_letters SET redriven_at = NULL
-         WHERE id IN (${sql.join(letters.map((l) => sql`${l.id}::uuid`), sql`, `)})`);
-      throw error;
-    }
-    return { redriven: deliveries.length };
   }
 }
