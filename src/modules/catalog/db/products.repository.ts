@@ -68,43 +68,43 @@ export class ProductsRepository {
 
   async insert(input: CreateProductInput): Promise<ProductView> {
     return this.database.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(products)
-      .values({
-        name: input.name,
-        description: input.description,
-        images: input.images,
-        category: input.category,
-        tags: input.tags,
-        priceAmount: input.price.amount,
-        currency: input.price.currency,
-      })
-      .returning(visible);
-    const product = toView(row!);
-    await this.outbox.publish(tx, ProductChanged, changeOf(product, 'created'));
-    return product;
+      const [row] = await tx
+        .insert(products)
+        .values({
+          name: input.name,
+          description: input.description,
+          images: input.images,
+          category: input.category,
+          tags: input.tags,
+          priceAmount: input.price.amount,
+          currency: input.price.currency,
+        })
+        .returning(visible);
+      const product = toView(row!);
+      await this.outbox.publish(tx, ProductChanged, changeOf(product, 'created'));
+      return product;
     });
   }
 
   async update(id: string, input: UpdateProductInput): Promise<ProductView | null> {
     return this.database.transaction(async (tx) => {
-    const [row] = await tx
-      .update(products)
-      .set({
-        ...(input.name !== undefined && { name: input.name }),
-        ...(input.description !== undefined && { description: input.description }),
-        ...(input.images !== undefined && { images: input.images }),
-        ...(input.category !== undefined && { category: input.category }),
-        ...(input.tags !== undefined && { tags: input.tags }),
-        ...(input.price !== undefined && { priceAmount: input.price.amount, currency: input.price.currency }),
-        updatedAt: sql`now()`,
-      })
-      .where(eq(products.id, id))
-      .returning(visible);
-    if (!row) return null;
-    const product = toView(row);
-    await this.outbox.publish(tx, ProductChanged, changeOf(product, 'updated'));
-    return product;
+      const [row] = await tx
+        .update(products)
+        .set({
+          ...(input.name !== undefined && { name: input.name }),
+          ...(input.description !== undefined && { description: input.description }),
+          ...(input.images !== undefined && { images: input.images }),
+          ...(input.category !== undefined && { category: input.category }),
+          ...(input.tags !== undefined && { tags: input.tags }),
+          ...(input.price !== undefined && { priceAmount: input.price.amount, currency: input.price.currency }),
+          updatedAt: sql`now()`,
+        })
+        .where(eq(products.id, id))
+        .returning(visible);
+      if (!row) return null;
+      const product = toView(row);
+      await this.outbox.publish(tx, ProductChanged, changeOf(product, 'updated'));
+      return product;
     });
   }
 
