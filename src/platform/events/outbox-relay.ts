@@ -123,7 +123,48 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     return Math.max(30, Math.ceil((backoffMs * 2 ** maxAttempts * 1.5) / 1000) + 10);
   }
 
-  private async relayBatch(module: string): Promise<number> {
+  private relayBatch(module: string): Promise<number> {
+    return this.transport.kind === 'bullmq' ? this.relayBatchLocked(module) : this.relayBatchLeased(module);
+  }
+
+  private deliveriesOf(module: string, rows: OutboxRow[]): Delivery[] {
+    return rows.flatMap((row) =>
+      this.routes.subscribersOf(row.type).map((subscription) => ({ envelope: envelopeOf(module, row), subscription })),
+    );
+  }
+
+  /**
+   * Queue hand-over takes milliseconds, so the rows stay locked (FOR UPDATE SKIP LOCKED)
+   * in one transaction while they are handed over and marked: one update per row, and
+   * a crash simply releases the locks.
+   */
+  private relayBatchLocked(module: string): Promise<number> {
+    const outbox = sql`${sql.identifier(module)}.outbox`;
+    return this.engine.forModule(module).transaction(async (tx) => {
+      const locked = (await tx.execute(sql`
+        SELECT seq, id, type, version, payload, occurred_at, correlation_id, causation_id, traceparent
+          FROM ${outbox}
+         WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+         ORDER BY seq LIMIT ${this.config.events.batchSize}
+         FOR UPDATE SKIP LOCKED`)) as unknown as { rows: OutboxRow[] };
+      const rows = locked.rows;
+      if (rows.length === 0) return 0;
+      const deliveries = this.deliveriesOf(module, rows);
+      if (deliveries.length) await this.transport.dispatch(deliveries);
+      await tx.execute(sql`
+        UPDATE ${outbox} SET published_at = now()
+         WHERE seq IN (${sql.join(rows.map((row) => sql`${Number(row.seq)}`), sql`, `)})`);
+      return rows.length;
+    });
+  }
+
+  /**
+   * In-process delivery runs the handlers, retries included, before the rows can be
+   * marked; holding a transaction that long would pin a connection (and, on the
+   * single-connection embedded database, block the handlers themselves). So the rows
+   * are claimed with a lease instead, and a crashed relay's lease simply expires.
+   */
+  private async relayBatchLeased(module: string): Promise<number> {
     const db = this.engine.forModule(module).db;
     const outbox = sql`${sql.identifier(module)}.outbox`;
     const claimed = (await db.execute(sql`
@@ -138,9 +179,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const rows = claimed.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
     if (rows.length === 0) return 0;
     const seqs = sql.join(rows.map((row) => sql`${Number(row.seq)}`), sql`, `);
-    const deliveries: Delivery[] = rows.flatMap((row) =>
-      this.routes.subscribersOf(row.type).map((subscription) => ({ envelope: envelopeOf(module, row), subscription })),
-    );
+    const deliveries = this.deliveriesOf(module, rows);
     try {
       if (deliveries.length) await this.transport.dispatch(deliveries);
     } catch (error) {

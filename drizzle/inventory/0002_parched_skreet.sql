@@ -1,0 +1,2 @@
+ALTER TABLE "inventory"."outbox" DROP CONSTRAINT "outbox_id_unique";--> statement-breakpoint
+DROP INDEX "inventory"."outbox_published_idx";
