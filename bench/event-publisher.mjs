@@ -19,14 +19,16 @@ const count = Number(countArg);
 const concurrency = Number(concurrencyArg);
 const rate = Number(rateArg);
 
-const [{ PostgresEngine }, { Outbox }, { UserRegistered }] = await Promise.all([
+const [{ PostgresEngine }, { Outbox, OUTBOX_CHANNEL }, { OutboxAnnouncer }, { UserRegistered }] = await Promise.all([
   dist('platform/database/postgres-engine.js'),
   dist('platform/events/outbox.js'),
+  dist('platform/events/outbox-announcer.js'),
   dist('modules/identity/contract.js'),
 ]);
 const engine = new PostgresEngine({ url: databaseUrl, poolSize: concurrency, rolePrefix: 'shop_', roleSecret });
 const identity = engine.forModule('identity');
-const outbox = new Outbox('identity');
+// As in the shop: NOTIFY after the commit, from outside the publishing transactions.
+const outbox = new Outbox('identity', new OutboxAnnouncer(engine, OUTBOX_CHANNEL));
 
 async function publishOne() {
   const userId = randomUUID();

@@ -12,6 +12,7 @@ import { ContractBus } from './dispatch/contract-bus.js';
 import { CONTRACT_TRANSPORT } from './dispatch/contract-transport.js';
 import { InProcessTransport } from './dispatch/in-process-transport.js';
 import { eventProviders } from './events/events.providers.js';
+import { OUTBOX_ANNOUNCER } from './events/outbox-announcer.js';
 import { EventOperationsController } from './events/ops/event-operations.http.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { InputValidationGuard } from './http/input-validation.guard.js';
@@ -64,7 +65,7 @@ export class PlatformModule {
         ContractBus,
         ...eventProviders,
       ],
-      exports: [APP_CONFIG, LOGGER, DATABASE_ENGINE, ContractBus],
+      exports: [APP_CONFIG, LOGGER, DATABASE_ENGINE, ContractBus, OUTBOX_ANNOUNCER],
     };
   }
 }

@@ -17,6 +17,8 @@ export interface DatabaseEngine {
    * called. On PostgreSQL a dropped listening connection is re-established.
    */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Sends a NOTIFY outside any module transaction. */
+  notify(channel: string, payload: string): Promise<void>;
   /** Answers when the database accepts queries; throws otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
+import { transactionWithHooks } from './after-commit.js';
 import type { DatabaseEngine } from './database-engine.js';
 import type { Db, ModuleDatabase } from './module-database.js';
 import { quoteIdent, type AdminSession } from './admin-session.js';
@@ -78,7 +79,7 @@ export class PgliteEngine implements DatabaseEngine {
       transaction: <T>(work: (tx: Transaction) => Promise<T>) => asRole(work),
     };
     const db = drizzle({ client: client as unknown as PGlite }) as unknown as Db;
-    const handle: ModuleDatabase = { module, role, db, transaction: (work) => db.transaction(work) };
+    const handle: ModuleDatabase = { module, role, db, transaction: (work) => transactionWithHooks(db, work) };
     this.handles.set(module, handle);
     return handle;
   }
@@ -88,6 +89,10 @@ export class PgliteEngine implements DatabaseEngine {
     return async () => {
       if (!this.pglite.closed) await stop();
     };
+  }
+
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.pglite.query('SELECT pg_notify($1, $2)', [channel, payload]);
   }
 
   async ping(): Promise<void> {

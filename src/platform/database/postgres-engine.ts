@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import { transactionWithHooks } from './after-commit.js';
 import type { DatabaseEngine } from './database-engine.js';
 import type { Db, ModuleDatabase } from './module-database.js';
 import { quoteIdent, type AdminSession } from './admin-session.js';
@@ -94,7 +95,7 @@ export class PostgresEngine implements DatabaseEngine {
       module,
       role,
       db,
-      transaction: (work) => db.transaction(work),
+      transaction: (work) => transactionWithHooks(db, work),
     };
     this.pools.set(module, pool);
     this.handles.set(module, handle);
@@ -133,6 +134,10 @@ export class PostgresEngine implements DatabaseEngine {
       clearTimeout(retry);
       await client?.end().catch(() => undefined);
     };
+  }
+
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.adminPool.query('SELECT pg_notify($1, $2)', [channel, payload]);
   }
 
   async ping(): Promise<void> {

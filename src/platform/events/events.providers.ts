@@ -11,9 +11,16 @@ import { EVENT_TRANSPORT } from './event-transport.js';
 import { InProcessEventTransport } from './in-process-transport.js';
 import { EventOperations } from './ops/event-operations.js';
 import { OutboxRelay } from './outbox-relay.js';
+import { OUTBOX_CHANNEL } from './outbox.js';
+import { OUTBOX_ANNOUNCER, OutboxAnnouncer } from './outbox-announcer.js';
 
 /** The durable-events machinery: BullMQ when REDIS_URL is set, in-process otherwise. */
 export const eventProviders: Provider[] = [
+  {
+    provide: OUTBOX_ANNOUNCER,
+    inject: [DATABASE_ENGINE],
+    useFactory: (engine: DatabaseEngine) => new OutboxAnnouncer(engine, OUTBOX_CHANNEL),
+  },
   EventRoutes,
   DeadLetters,
   {

@@ -10,6 +10,7 @@ import { errorText } from './apply-once.js';
 import { EventRoutes } from './event-consumers.js';
 import { EVENT_TRANSPORT, type Delivery, type EventTransport } from './event-transport.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
+import { OUTBOX_ANNOUNCER, type OutboxAnnouncer } from './outbox-announcer.js';
 
 export interface OutboxRow {
   seq: string | number;
@@ -62,12 +63,18 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly routes: EventRoutes,
+    @Inject(OUTBOX_ANNOUNCER) private readonly announcer: OutboxAnnouncer,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.transport.start();
     if (!this.config.events.relay) return;
-    this.unlisten = await this.engine.listen(OUTBOX_CHANNEL, (module) => this.wake(module));
+    const unlistenLocal = this.announcer.onCommitted((module) => this.wake(module));
+    const unlistenRemote = await this.engine.listen(OUTBOX_CHANNEL, (module) => this.wake(module));
+    this.unlisten = async () => {
+      unlistenLocal();
+      await unlistenRemote();
+    };
     this.timers.push(setInterval(() => this.wakeAll(), this.config.events.pollMs).unref());
     this.timers.push(setInterval(() => void this.prune(), PRUNE_EVERY_MS).unref());
     void this.prune();

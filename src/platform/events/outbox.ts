@@ -3,7 +3,9 @@ import type { Provider } from '@nestjs/common';
 import { is, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { EventEnvelope, IntegrationEventType } from '../contracts/integration-event.js';
+import { afterCommit } from '../database/after-commit.js';
 import type { Db } from '../database/module-database.js';
+import { OUTBOX_ANNOUNCER as OutboxAnnouncerToken, type OutboxAnnouncer } from './outbox-announcer.js';
 import { requestContext } from '../logging/request-context.js';
 
 /** Postgres channel the outbox announces new rows on; the payload is the module name. */
@@ -25,7 +27,11 @@ export class EventOutsideTransactionError extends Error {
  * it commits, the relay will deliver it, even after a crash.
  */
 export class Outbox {
-  constructor(readonly module: string) {}
+  /** Without an announcer (or outside a ModuleDatabase transaction) a NOTIFY rides in the transaction. */
+  constructor(
+    readonly module: string,
+    private readonly announcer?: OutboxAnnouncer,
+  ) {}
 
   async publish<P>(tx: Db, type: IntegrationEventType<P>, payload: P): Promise<EventEnvelope<P>> {
     if (!is(tx, PgTransaction)) throw new EventOutsideTransactionError(type.wireName);
@@ -44,6 +50,15 @@ export class Outbox {
       traceparent: context?.traceparent ?? null,
       payload,
     };
+    const announced = this.announcer !== undefined && afterCommit(tx, () => this.announcer!.committed(this.module));
+    if (announced) {
+      await tx.execute(sql`
+        INSERT INTO ${sql.identifier(this.module)}.outbox
+          (id, type, version, payload, occurred_at, correlation_id, causation_id, traceparent)
+        VALUES (${envelope.id}, ${envelope.type}, ${envelope.version}, ${JSON.stringify(payload)}::jsonb,
+                ${envelope.occurredAt}, ${envelope.correlationId}, ${envelope.causationId}, ${envelope.traceparent})`);
+      return envelope;
+    }
     // One round trip: the row, and a NOTIFY that listeners receive only when (and if)
     // the transaction commits.
     await tx.execute(sql`
@@ -62,5 +77,9 @@ export class Outbox {
 export const OUTBOX = Symbol('OUTBOX');
 
 export function moduleOutboxProvider(module: string): Provider {
-  return { provide: OUTBOX, useValue: new Outbox(module) };
+  return {
+    provide: OUTBOX,
+    useFactory: (announcer: OutboxAnnouncer) => new Outbox(module, announcer),
+    inject: [OutboxAnnouncerToken],
+  };
 }
