@@ -25,6 +25,7 @@ import { percentileOfSorted } from '../support/stats.mjs';
 import { fmt } from '../support/table.mjs';
 
 const TARGET_EVENTS_PER_SECOND = 2000;
+const PUBLISHERS = Number(process.env.BENCH_PUBLISHERS ?? 32);
 const ROLE_SECRET = 'bench-module-role-secret-0123456789';
 const TARGET_P99_MS_BULLMQ = 50;
 
@@ -87,7 +88,7 @@ async function effectsOf(client, ids, { timeoutMs }) {
 }
 
 async function burst(target, client, count) {
-  const { startedAt, commits } = await publishFromChild({ ...target, count, concurrency: 32, rate: 0 });
+  const { startedAt, commits } = await publishFromChild({ ...target, count, concurrency: PUBLISHERS, rate: 0 });
   const lastCommit = Math.max(...commits.map((c) => c.committedAt));
   const effects = await effectsOf(client, commits.map((c) => c.id), { timeoutMs: 120_000 });
   const lastEffect = Math.max(...effects.values());
@@ -128,7 +129,7 @@ export default {
   },
   async run({ config, workDir, progress }) {
     const events = Number(process.env.BENCH_EVENTS ?? 10_000);
-    const rate = Number(process.env.BENCH_EVENT_RATE ?? 500);
+    const rate = Number(process.env.BENCH_EVENT_RATE ?? 200);
     const rows = [];
     const modes = [
       { target: 'in-process', redisUrl: undefined },
