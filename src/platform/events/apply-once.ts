@@ -1,10 +1,25 @@
-import { sql } from 'drizzle-orm';
 import type { EventEnvelope } from '../contracts/integration-event.js';
 import type { DatabaseEngine } from '../database/database-engine.js';
+import { preparedStatement } from '../database/prepared-statement.js';
 import { requestContext } from '../logging/request-context.js';
 import type { ApplyOnce, Subscription } from './subscriptions.js';
 
 export type ApplyOutcome = 'applied' | 'duplicate';
+
+const inboxInserts = new Map<string, ReturnType<typeof preparedStatement>>();
+
+function inboxInsertOf(consumer: string) {
+  let statement = inboxInserts.get(consumer);
+  if (!statement) {
+    if (!/^[a-z][a-z0-9_]*$/.test(consumer)) throw new Error(`invalid module name ${consumer}`);
+    statement = preparedStatement(
+      `inbox_insert_${consumer}`,
+      `INSERT INTO "${consumer}".inbox (event_id, subscription) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
+    );
+    inboxInserts.set(consumer, statement);
+  }
+  return statement;
+}
 
 /**
  * Applies one event to one subscription exactly once: the inbox row and the
@@ -29,11 +44,8 @@ export async function applyOnce(
     if (called) throw new Error(`${subscription.name} called apply twice for one event`);
     called = true;
     outcome = await consumer.transaction(async (tx) => {
-      const result = (await tx.execute(sql`
-        INSERT INTO ${sql.identifier(subscription.consumer)}.inbox (event_id, subscription)
-        VALUES (${envelope.id}, ${subscription.name})
-        ON CONFLICT DO NOTHING RETURNING event_id`)) as unknown as { rows: unknown[] };
-      if (result.rows.length === 0) return 'duplicate';
+      const recorded = await inboxInsertOf(subscription.consumer).run(tx, [envelope.id, subscription.name]);
+      if (recorded.length === 0) return 'duplicate';
       await work(tx);
       return 'applied';
     });

@@ -4,6 +4,7 @@ import { is, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { EventEnvelope, IntegrationEventType } from '../contracts/integration-event.js';
 import { afterCommit } from '../database/after-commit.js';
+import { preparedStatement } from '../database/prepared-statement.js';
 import type { Db } from '../database/module-database.js';
 import { OUTBOX_ANNOUNCER as OutboxAnnouncerToken, type OutboxAnnouncer } from './outbox-announcer.js';
 import { requestContext } from '../logging/request-context.js';
@@ -27,11 +28,21 @@ export class EventOutsideTransactionError extends Error {
  * it commits, the relay will deliver it, even after a crash.
  */
 export class Outbox {
+  private readonly insert;
+
   /** Without an announcer (or outside a ModuleDatabase transaction) a NOTIFY rides in the transaction. */
   constructor(
     readonly module: string,
     private readonly announcer?: OutboxAnnouncer,
-  ) {}
+  ) {
+    if (!/^[a-z][a-z0-9_]*$/.test(module)) throw new Error(`invalid module name ${module}`);
+    this.insert = preparedStatement(
+      `outbox_insert_${module}`,
+      `INSERT INTO "${module}".outbox
+         (id, type, version, payload, occurred_at, correlation_id, causation_id, traceparent)
+       VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8)`,
+    );
+  }
 
   async publish<P>(tx: Db, type: IntegrationEventType<P>, payload: P): Promise<EventEnvelope<P>> {
     if (!is(tx, PgTransaction)) throw new EventOutsideTransactionError(type.wireName);
@@ -52,11 +63,16 @@ export class Outbox {
     };
     const announced = this.announcer !== undefined && afterCommit(tx, () => this.announcer!.committed(this.module));
     if (announced) {
-      await tx.execute(sql`
-        INSERT INTO ${sql.identifier(this.module)}.outbox
-          (id, type, version, payload, occurred_at, correlation_id, causation_id, traceparent)
-        VALUES (${envelope.id}, ${envelope.type}, ${envelope.version}, ${JSON.stringify(payload)}::jsonb,
-                ${envelope.occurredAt}, ${envelope.correlationId}, ${envelope.causationId}, ${envelope.traceparent})`);
+      await this.insert.run(tx, [
+        envelope.id,
+        envelope.type,
+        envelope.version,
+        JSON.stringify(payload),
+        envelope.occurredAt,
+        envelope.correlationId,
+        envelope.causationId,
+        envelope.traceparent,
+      ]);
       return envelope;
     }
     // One round trip: the row, and a NOTIFY that listeners receive only when (and if)

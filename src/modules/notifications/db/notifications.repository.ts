@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { count, desc, eq } from 'drizzle-orm';
 import { MODULE_DATABASE, type Db, type ModuleDatabase } from '../../../platform/database/module-database.js';
+import { preparedStatement } from '../../../platform/database/prepared-statement.js';
 import type { NotificationPage, NotificationView } from '../contract.js';
 import { notifications } from './schema.js';
 
@@ -20,12 +21,29 @@ function toView(row: Row): NotificationView {
   };
 }
 
+const recordNotification = preparedStatement(
+  'notifications_record',
+  `INSERT INTO notifications.notifications
+     (recipient_user_id, recipient_email, channel, template, subject, body, event_id)
+   VALUES ($1, $2, $3, $4, $5, $6, $7)
+   ON CONFLICT DO NOTHING`,
+);
+
 @Injectable()
 export class NotificationsRepository {
   constructor(@Inject(MODULE_DATABASE) private readonly database: ModuleDatabase) {}
 
-  async record(tx: Db, notification: NewNotification): Promise<void> {
-    await tx.insert(notifications).values(notification).onConflictDoNothing();
+  /** Stores a sent message; runs once per delivered event, so it is a named prepared statement. */
+  async record(tx: Db, notification: Omit<NewNotification, 'id' | 'sentAt'>): Promise<void> {
+    await recordNotification.run(tx, [
+      notification.recipientUserId,
+      notification.recipientEmail,
+      notification.channel,
+      notification.template,
+      notification.subject,
+      notification.body,
+      notification.eventId,
+    ]);
   }
 
   async pageFor(userId: string, page: number, pageSize: number): Promise<NotificationPage> {
