@@ -13,7 +13,11 @@ type PlainClient = { query(text: string, values: unknown[]): Promise<{ rows: unk
  * stays inside that transaction. On PGlite there is nothing to gain and the text is
  * sent as it is. `text` uses $1, $2… placeholders and must be constant.
  */
-export function preparedStatement(name: string, text: string) {
+export interface PreparedStatement {
+  run<R = Record<string, unknown>>(executor: Db, values: unknown[]): Promise<R[]>;
+}
+
+export function preparedStatement(name: string, text: string): PreparedStatement {
   return {
     async run<R = Record<string, unknown>>(executor: Db, values: unknown[]): Promise<R[]> {
       const client = (executor as unknown as { session?: { client?: unknown } }).session?.client;

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { EventEnvelope } from '../contracts/integration-event.js';
 import type { DatabaseEngine } from '../database/database-engine.js';
 import { DATABASE_ENGINE } from '../database/database.tokens.js';
+import { preparedStatement, type PreparedStatement } from '../database/prepared-statement.js';
 import { LOGGER } from '../logging/logger.token.js';
 import { errorText } from './apply-once.js';
 import { EventRoutes } from './event-consumers.js';
@@ -56,6 +57,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private stopping = false;
   private failing = new Set<string>();
   private pruning: Promise<void> | undefined;
+  private readonly statements = new Map<string, Record<'lock' | 'claim' | 'release' | 'markPublished', PreparedStatement>>();
 
   constructor(
     @Inject(DATABASE_ENGINE) private readonly engine: DatabaseEngine,
@@ -146,21 +148,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
    * a crash simply releases the locks.
    */
   private relayBatchLocked(module: string): Promise<number> {
-    const outbox = sql`${sql.identifier(module)}.outbox`;
+    const statements = this.statementsOf(module);
     return this.engine.forModule(module).transaction(async (tx) => {
-      const locked = (await tx.execute(sql`
-        SELECT seq, id, type, version, payload, occurred_at, correlation_id, causation_id, traceparent
-          FROM ${outbox}
-         WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
-         ORDER BY seq LIMIT ${this.config.events.batchSize}
-         FOR UPDATE SKIP LOCKED`)) as unknown as { rows: OutboxRow[] };
-      const rows = locked.rows;
+      const rows = await statements.lock.run<OutboxRow>(tx, [this.config.events.batchSize]);
       if (rows.length === 0) return 0;
       const deliveries = this.deliveriesOf(module, rows);
       if (deliveries.length) await this.transport.dispatch(deliveries);
-      await tx.execute(sql`
-        UPDATE ${outbox} SET published_at = now()
-         WHERE seq IN (${sql.join(rows.map((row) => sql`${Number(row.seq)}`), sql`, `)})`);
+      await statements.markPublished.run(tx, [rows.map((row) => Number(row.seq))]);
       return rows.length;
     });
   }
@@ -173,29 +167,54 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private async relayBatchLeased(module: string): Promise<number> {
     const db = this.engine.forModule(module).db;
-    const outbox = sql`${sql.identifier(module)}.outbox`;
-    const claimed = (await db.execute(sql`
-      UPDATE ${outbox} SET claimed_until = now() + make_interval(secs => ${this.leaseSeconds()})
-       WHERE seq IN (SELECT seq FROM ${outbox}
-                      WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
-                      ORDER BY seq LIMIT ${this.config.events.batchSize}
-                      FOR UPDATE SKIP LOCKED)
-       RETURNING seq, id, type, version, payload, occurred_at, correlation_id, causation_id, traceparent`)) as unknown as {
-      rows: OutboxRow[];
-    };
-    const rows = claimed.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+    const statements = this.statementsOf(module);
+    const claimed = await statements.claim.run<OutboxRow>(db, [this.leaseSeconds(), this.config.events.batchSize]);
+    const rows = claimed.sort((a, b) => Number(a.seq) - Number(b.seq));
     if (rows.length === 0) return 0;
-    const seqs = sql.join(rows.map((row) => sql`${Number(row.seq)}`), sql`, `);
+    const seqs = rows.map((row) => Number(row.seq));
     const deliveries = this.deliveriesOf(module, rows);
     try {
       if (deliveries.length) await this.transport.dispatch(deliveries);
     } catch (error) {
       // Hand the rows back at once so the next poll retries them, rather than after the lease.
-      await db.execute(sql`UPDATE ${outbox} SET claimed_until = NULL WHERE seq IN (${seqs})`).catch(() => undefined);
+      await statements.release.run(db, [seqs]).catch(() => undefined);
       throw error;
     }
-    await db.execute(sql`UPDATE ${outbox} SET published_at = now(), claimed_until = NULL WHERE seq IN (${seqs})`);
+    await statements.markPublished.run(db, [seqs]);
     return rows.length;
+  }
+
+  /** The relay's statements for one outbox, named so Postgres plans them once per connection. */
+  private statementsOf(module: string) {
+    let statements = this.statements.get(module);
+    if (!statements) {
+      if (!/^[a-z][a-z0-9_]*$/.test(module)) throw new Error(`invalid module name ${module}`);
+      const outbox = `"${module}".outbox`;
+      const columns = 'seq, id, type, version, payload, occurred_at, correlation_id, causation_id, traceparent';
+      const unclaimed = 'published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())';
+      statements = {
+        lock: preparedStatement(
+          `outbox_lock_${module}`,
+          `SELECT ${columns} FROM ${outbox} WHERE ${unclaimed} ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        ),
+        claim: preparedStatement(
+          `outbox_claim_${module}`,
+          `UPDATE ${outbox} SET claimed_until = now() + make_interval(secs => $1::float8)
+            WHERE seq IN (SELECT seq FROM ${outbox} WHERE ${unclaimed} ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)
+            RETURNING ${columns}`,
+        ),
+        release: preparedStatement(
+          `outbox_release_${module}`,
+          `UPDATE ${outbox} SET claimed_until = NULL WHERE seq = ANY($1::bigint[])`,
+        ),
+        markPublished: preparedStatement(
+          `outbox_published_${module}`,
+          `UPDATE ${outbox} SET published_at = now(), claimed_until = NULL WHERE seq = ANY($1::bigint[])`,
+        ),
+      };
+      this.statements.set(module, statements);
+    }
+    return statements;
   }
 
   /** Drops what the retention period no longer covers: published events, old inbox entries. */
