@@ -7,7 +7,7 @@ import type { DatabaseEngine } from '../../src/platform/database/database-engine
 import { DATABASE_ENGINE } from '../../src/platform/database/database.tokens.js';
 import { applyOnce } from '../../src/platform/events/apply-once.js';
 import { queueNameOf } from '../../src/platform/events/bullmq-transport.js';
-import { EventRoutes } from '../../src/platform/events/event-consumers.js';
+import { EventRoutes } from '../../src/platform/events/event-routes.js';
 import { EVENT_TRANSPORT, type EventTransport } from '../../src/platform/events/event-transport.js';
 import { EventOutsideTransactionError, Outbox } from '../../src/platform/events/outbox.js';
 import { FakeNotificationSender } from '../support/fake-notification-sender.js';

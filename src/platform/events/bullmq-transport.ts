@@ -6,7 +6,7 @@ import type { EventEnvelope } from '../contracts/integration-event.js';
 import type { DatabaseEngine } from '../database/database-engine.js';
 import { applyOnce, errorText } from './apply-once.js';
 import type { DeadLetters } from './dead-letters.js';
-import type { EventRoutes } from './event-consumers.js';
+import type { EventRoutes } from './event-routes.js';
 import type { Delivery, EventTransport } from './event-transport.js';
 import { producerConnection, warnUnlessNoEviction, workerConnection } from './redis-connection.js';
 

@@ -6,7 +6,7 @@ import { DATABASE_ENGINE } from '../database/database.tokens.js';
 import { LOGGER } from '../logging/logger.token.js';
 import { BullMqEventTransport } from './bullmq-transport.js';
 import { DeadLetters } from './dead-letters.js';
-import { EventRoutes } from './event-consumers.js';
+import { EventRoutes } from './event-routes.js';
 import { EVENT_TRANSPORT } from './event-transport.js';
 import { InProcessEventTransport } from './in-process-transport.js';
 import { EventOperations } from './ops/event-operations.js';

@@ -8,7 +8,7 @@ import { DATABASE_ENGINE } from '../database/database.tokens.js';
 import { preparedStatement, type PreparedStatement } from '../database/prepared-statement.js';
 import { LOGGER } from '../logging/logger.token.js';
 import { errorText } from './apply-once.js';
-import { EventRoutes } from './event-consumers.js';
+import { EventRoutes } from './event-routes.js';
 import { EVENT_TRANSPORT, type Delivery, type EventTransport } from './event-transport.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
 import { OUTBOX_ANNOUNCER, type OutboxAnnouncer } from './outbox-announcer.js';

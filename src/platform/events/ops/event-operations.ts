@@ -5,7 +5,7 @@ import { DomainError } from '../../contracts/domain-error.js';
 import type { DatabaseEngine } from '../../database/database-engine.js';
 import { DATABASE_ENGINE } from '../../database/database.tokens.js';
 import { DeadLetters } from '../dead-letters.js';
-import { EventRoutes } from '../event-consumers.js';
+import { EventRoutes } from '../event-routes.js';
 import { EVENT_TRANSPORT, type Delivery, type EventTransport } from '../event-transport.js';
 import { envelopeOf, type OutboxRow } from '../outbox-relay.js';
 
