@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Provider } from '@nestjs/common';
-import { is, sql } from 'drizzle-orm';
+import { is } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { EventEnvelope, IntegrationEventType } from '../contracts/integration-event.js';
 import { afterCommit } from '../database/after-commit.js';
-import { preparedStatement } from '../database/prepared-statement.js';
+import { preparedStatement, type PreparedStatement } from '../database/prepared-statement.js';
 import type { Db } from '../database/module-database.js';
 import { OUTBOX_ANNOUNCER as OutboxAnnouncerToken, type OutboxAnnouncer } from './outbox-announcer.js';
 import { requestContext } from '../logging/request-context.js';
@@ -28,7 +28,8 @@ export class EventOutsideTransactionError extends Error {
  * it commits, the relay will deliver it, even after a crash.
  */
 export class Outbox {
-  private readonly insert;
+  private readonly insert: PreparedStatement;
+  private readonly insertAndNotify: PreparedStatement;
 
   /** Without an announcer (or outside a ModuleDatabase transaction) a NOTIFY rides in the transaction. */
   constructor(
@@ -36,11 +37,15 @@ export class Outbox {
     private readonly announcer?: OutboxAnnouncer,
   ) {
     if (!/^[a-z][a-z0-9_]*$/.test(module)) throw new Error(`invalid module name ${module}`);
-    this.insert = preparedStatement(
-      `outbox_insert_${module}`,
-      `INSERT INTO "${module}".outbox
+    const insert = `INSERT INTO "${module}".outbox
          (id, type, version, payload, occurred_at, correlation_id, causation_id, traceparent)
-       VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8)`,
+       VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8)`;
+    this.insert = preparedStatement(`outbox_insert_${module}`, insert);
+    // One round trip: the row, and a NOTIFY that listeners receive only when (and if)
+    // the transaction commits.
+    this.insertAndNotify = preparedStatement(
+      `outbox_insert_notify_${module}`,
+      `WITH written AS (${insert} RETURNING 1) SELECT pg_notify('${OUTBOX_CHANNEL}', '${module}') FROM written`,
     );
   }
 
@@ -61,30 +66,18 @@ export class Outbox {
       traceparent: context?.traceparent ?? null,
       payload,
     };
+    const values = [
+      envelope.id,
+      envelope.type,
+      envelope.version,
+      JSON.stringify(payload),
+      envelope.occurredAt,
+      envelope.correlationId,
+      envelope.causationId,
+      envelope.traceparent,
+    ];
     const announced = this.announcer !== undefined && afterCommit(tx, () => this.announcer!.committed(this.module));
-    if (announced) {
-      await this.insert.run(tx, [
-        envelope.id,
-        envelope.type,
-        envelope.version,
-        JSON.stringify(payload),
-        envelope.occurredAt,
-        envelope.correlationId,
-        envelope.causationId,
-        envelope.traceparent,
-      ]);
-      return envelope;
-    }
-    // One round trip: the row, and a NOTIFY that listeners receive only when (and if)
-    // the transaction commits.
-    await tx.execute(sql`
-      WITH written AS (
-        INSERT INTO ${sql.identifier(this.module)}.outbox
-          (id, type, version, payload, occurred_at, correlation_id, causation_id, traceparent)
-        VALUES (${envelope.id}, ${envelope.type}, ${envelope.version}, ${JSON.stringify(payload)}::jsonb,
-                ${envelope.occurredAt}, ${envelope.correlationId}, ${envelope.causationId}, ${envelope.traceparent})
-        RETURNING 1)
-      SELECT pg_notify(${OUTBOX_CHANNEL}, ${this.module}) FROM written`);
+    await (announced ? this.insert : this.insertAndNotify).run(tx, values);
     return envelope;
   }
 }

@@ -44,11 +44,7 @@ export class EventOperations {
         { field: 'publisher', message: 'not a publishing module' },
       ]);
     }
-    if (!this.routes.consumers().includes(request.subscriber)) {
-      throw new UnknownModuleRoleError(`${request.subscriber} subscribes to no events here`, [
-        { field: 'subscriber', message: 'not a subscribing module' },
-      ]);
-    }
+    this.assertConsumer(request.subscriber, 'subscriber');
     const result = (await this.engine.forModule(request.publisher).db.execute(sql`
       SELECT seq, id, type, version, payload, occurred_at, correlation_id, causation_id, traceparent
         FROM ${sql.identifier(request.publisher)}.outbox
@@ -85,10 +81,10 @@ export class EventOperations {
     return { redriven: deliverable.length };
   }
 
-  assertConsumer(consumer: string): void {
+  assertConsumer(consumer: string, field = 'consumer'): void {
     if (!this.routes.consumers().includes(consumer)) {
       throw new UnknownModuleRoleError(`${consumer} subscribes to no events here`, [
-        { field: 'consumer', message: 'not a subscribing module' },
+        { field, message: 'not a subscribing module' },
       ]);
     }
   }
