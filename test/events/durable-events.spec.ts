@@ -212,6 +212,32 @@ describe.each(modes)('durable events with $name', (mode) => {
     expect(await welcomesFor(stuck.id)).toBe(1);
   });
 
+  it('should, in a batch delivered together, apply the good events once and dead-letter only the bad one', async () => {
+    // Committed in one transaction, so the relay takes them in one batch (one job with BullMQ).
+    const engine = shop!.app.get<DatabaseEngine>(DATABASE_ENGINE);
+    const outbox = new Outbox('identity');
+    const users = Array.from({ length: 6 }, (_, i) => ({ userId: randomUUID(), email: `batch-${i}-${randomUUID().slice(0, 8)}@test.local`, name: `B${i}` }));
+    const bad = users[3]!;
+    sender.unreachable.add(bad.email);
+    await engine.forModule('identity').transaction(async (tx) => {
+      for (const user of users) await outbox.publish(tx, UserRegistered, user);
+    });
+
+    const admin = await shop!.adminToken();
+    await waitFor(
+      async () => {
+        const answer = await shop!.http.get('/ops/events/dead-letters?consumer=notifications', { token: admin });
+        return (answer.body.items as { envelope: { payload: { userId: string } } }[]).some((l) => l.envelope.payload.userId === bad.userId);
+      },
+      { what: 'the bad event to be dead-lettered' },
+    );
+    for (const user of users) {
+      expect(await welcomesFor(user.userId)).toBe(user === bad ? 0 : 1);
+      // Each good event's work ran once, not again when its neighbour failed; the bad one once per attempt.
+      expect(sender.attemptsTo.get(user.email)).toBe(user === bad ? 3 : 1);
+    }
+  });
+
   it('should refuse the operator endpoints to non-admins and name bad fields', async () => {
     const customer = await shop!.customer();
     expect((await shop!.http.get('/ops/events/dead-letters?consumer=notifications', { token: customer.token })).status).toBe(403);

@@ -27,3 +27,4 @@ export function afterCommit(tx: Db, hook: () => void): boolean {
   hooks.push(hook);
   return true;
 }
+

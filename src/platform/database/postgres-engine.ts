@@ -41,7 +41,14 @@ export class PostgresEngine implements DatabaseEngine {
   constructor(private readonly options: PostgresEngineOptions) {
     const u = new URL(options.url);
     this.description = `PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname}`;
-    this.adminPool = new pg.Pool({ connectionString: options.url, max: 2, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    // Kept open when idle (at most two connections): it sends the outbox's NOTIFY, and a
+    // reconnect after a quiet spell would add its set-up time to the next event's delay.
+    this.adminPool = new pg.Pool({
+      connectionString: options.url,
+      max: 2,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      idleTimeoutMillis: 0,
+    });
     // Idle clients that the server drops (restart, failover) emit 'error'; unheard,
     // it would crash the process. The pool discards them and the next query reconnects.
     this.adminPool.on('error', () => undefined);

@@ -34,3 +34,17 @@ export function preparedStatement(name: string, text: string): PreparedStatement
     },
   };
 }
+
+/**
+ * Sends constant, parameterless statements (such as savepoint commands) in one round
+ * trip on the connection of the drizzle handle or transaction given: one simple-protocol
+ * query on node-postgres, `exec` on PGlite.
+ */
+export async function runStatements(executor: Db, statements: string[]): Promise<void> {
+  const client = (executor as unknown as { session?: { client?: unknown } }).session?.client as
+    | { exec?: (text: string) => Promise<unknown>; query: (text: string) => Promise<unknown> }
+    | undefined;
+  if (!client || typeof client.query !== 'function') throw new Error('runStatements needs a drizzle handle or transaction');
+  const text = statements.join('; ');
+  await (typeof client.exec === 'function' ? client.exec(text) : client.query(text));
+}

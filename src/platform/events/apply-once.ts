@@ -1,24 +1,42 @@
 import type { EventEnvelope } from '../contracts/integration-event.js';
 import type { DatabaseEngine } from '../database/database-engine.js';
-import { preparedStatement } from '../database/prepared-statement.js';
+import type { Db } from '../database/module-database.js';
+import { preparedStatement, runStatements, type PreparedStatement } from '../database/prepared-statement.js';
 import { requestContext } from '../logging/request-context.js';
 import type { ApplyOnce, Subscription } from './subscriptions.js';
 
 export type ApplyOutcome = 'applied' | 'duplicate';
 
-const inboxInserts = new Map<string, ReturnType<typeof preparedStatement>>();
+type InboxStatements = Record<'recordOne' | 'recordMany' | 'seen' | 'forget', PreparedStatement>;
+const inboxStatements = new Map<string, InboxStatements>();
 
-function inboxInsertOf(consumer: string) {
-  let statement = inboxInserts.get(consumer);
-  if (!statement) {
+function inboxOf(consumer: string): InboxStatements {
+  let statements = inboxStatements.get(consumer);
+  if (!statements) {
     if (!/^[a-z][a-z0-9_]*$/.test(consumer)) throw new Error(`invalid module name ${consumer}`);
-    statement = preparedStatement(
-      `inbox_insert_${consumer}`,
-      `INSERT INTO "${consumer}".inbox (event_id, subscription) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
-    );
-    inboxInserts.set(consumer, statement);
+    const inbox = `"${consumer}".inbox`;
+    statements = {
+      recordOne: preparedStatement(
+        `inbox_insert_${consumer}`,
+        `INSERT INTO ${inbox} (event_id, subscription) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
+      ),
+      recordMany: preparedStatement(
+        `inbox_insert_many_${consumer}`,
+        `INSERT INTO ${inbox} (event_id, subscription) SELECT unnest($1::uuid[]), $2
+           ON CONFLICT DO NOTHING RETURNING event_id`,
+      ),
+      forget: preparedStatement(
+        `inbox_forget_${consumer}`,
+        `DELETE FROM ${inbox} WHERE event_id = ANY($1::uuid[]) AND subscription = $2`,
+      ),
+      seen: preparedStatement(
+        `inbox_seen_${consumer}`,
+        `SELECT event_id FROM ${inbox} WHERE event_id = ANY($1::uuid[]) AND subscription = $2`,
+      ),
+    };
+    inboxStatements.set(consumer, statements);
   }
-  return statement;
+  return statements;
 }
 
 /**
@@ -31,34 +49,166 @@ export async function applyOnce(
   subscription: Subscription,
   envelope: EventEnvelope,
 ): Promise<ApplyOutcome> {
+  const [result] = await applyEach(engine, subscription, [envelope]);
+  if (result!.status === 'rejected') throw result!.reason;
+  return result!.value;
+}
+
+const SAVEPOINT = 'apply_each_event';
+
+/** An event's work, waiting for the transaction it will share with the others. */
+interface Enlisted {
+  envelope: EventEnvelope;
+  work: (tx: Db) => Promise<void>;
+  settle: (outcome: PromiseSettledResult<ApplyOutcome>) => void;
+}
+
+/**
+ * Applies several events to one subscription, each exactly once, with one result per
+ * event (in order). Every handler runs as for a single event; their `apply` calls are
+ * gathered and run together in one consumer transaction with a single inbox insert,
+ * each event's work behind a savepoint of its own, which saves a commit (and its WAL
+ * flush) per event. An event whose work fails is undone alone and reported failed;
+ * the others commit. Only if the shared transaction itself fails (its commit, a lost
+ * connection) does each event's work run again alone, in its own transaction.
+ */
+export async function applyEach(
+  engine: DatabaseEngine,
+  subscription: Subscription,
+  envelopes: EventEnvelope[],
+): Promise<PromiseSettledResult<ApplyOutcome>[]> {
   const consumer = engine.forModule(subscription.consumer);
-  const context = {
-    requestId: envelope.id,
-    correlationId: envelope.correlationId,
-    causationId: envelope.id,
-    traceparent: envelope.traceparent,
+  const inbox = inboxOf(subscription.consumer);
+  const enlisted: Enlisted[] = [];
+  let waitingFor = envelopes.length;
+  let allEnlisted!: () => void;
+  const ready = new Promise<void>((resolve) => (allEnlisted = resolve));
+  const arrived = () => {
+    if (--waitingFor === 0) allEnlisted();
   };
-  let outcome: ApplyOutcome | undefined;
-  let called = false;
-  const apply: ApplyOnce = async (work) => {
-    if (called) throw new Error(`${subscription.name} called apply twice for one event`);
-    called = true;
-    outcome = await consumer.transaction(async (tx) => {
-      const recorded = await inboxInsertOf(subscription.consumer).run(tx, [envelope.id, subscription.name]);
-      if (recorded.length === 0) return 'duplicate';
-      await work(tx);
-      return 'applied';
+  const enlist = (envelope: EventEnvelope, work: Enlisted['work']) =>
+    new Promise<ApplyOutcome>((resolve, reject) => {
+      enlisted.push({
+        envelope,
+        work,
+        settle: (result) => (result.status === 'fulfilled' ? resolve(result.value) : reject(result.reason)),
+      });
+      arrived();
     });
-  };
-  await requestContext.run(context, () => subscription.handle(envelope, apply));
-  if (!called) {
-    // A handler that decided there was nothing to do still marks the event as seen.
-    await apply(async () => undefined);
-  } else if (!outcome) {
+
+  const runHandler = async (envelope: EventEnvelope): Promise<ApplyOutcome> => {
+    let called = false;
+    let outcome: ApplyOutcome | undefined;
+    const apply: ApplyOnce = async (work) => {
+      if (called) throw new Error(`${subscription.name} called apply twice for one event`);
+      called = true;
+      outcome = await enlist(envelope, work);
+    };
+    const context = {
+      requestId: envelope.id,
+      correlationId: envelope.correlationId,
+      causationId: envelope.id,
+      traceparent: envelope.traceparent,
+    };
+    try {
+      await requestContext.run(context, () => subscription.handle(envelope, apply));
+    } catch (error) {
+      if (!called) arrived(); // failed before apply: nothing of it to wait for
+      throw error;
+    }
+    if (!called) {
+      // A handler that decided there was nothing to do still marks the event as seen.
+      called = true;
+      return enlist(envelope, async () => undefined);
+    }
     // apply failed and the handler swallowed the error: the event was not applied.
-    throw new Error(`${subscription.name} returned after its apply failed; the event was not applied`);
+    if (!outcome) throw new Error(`${subscription.name} returned after its apply failed; the event was not applied`);
+    return outcome;
+  };
+
+  const results = Promise.allSettled(envelopes.map(runHandler));
+  if (envelopes.length > 0) {
+    await ready;
+    await runEnlisted(consumer, inbox, subscription.name, enlisted);
   }
-  return outcome!;
+  return results;
+}
+
+async function runEnlisted(
+  consumer: { transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> },
+  inbox: InboxStatements,
+  subscriptionName: string,
+  enlisted: Enlisted[],
+): Promise<void> {
+  if (enlisted.length === 0) return;
+  if (enlisted.length > 1) {
+    try {
+      const outcomes = await consumer.transaction(async (tx) => {
+        const ids = enlisted.map((item) => item.envelope.id);
+        const recorded = new Set(
+          (await inbox.recordMany.run<{ event_id: string }>(tx, [ids, subscriptionName])).map((row) => row.event_id),
+        );
+        const outcomes: PromiseSettledResult<ApplyOutcome>[] = [];
+        const failed: string[] = [];
+        // Each event's work behind a savepoint of its own: a failing one is undone alone,
+        // and the others are never run twice (their work may include a non-transactional
+        // call, such as sending a message). One name, released and set again between
+        // events in the same round trip, so the savepoints do not nest.
+        await runStatements(tx, [`SAVEPOINT ${SAVEPOINT}`]);
+        for (const item of enlisted) {
+          // The first of two copies of one event takes the inbox row; the second is a duplicate.
+          if (!recorded.delete(item.envelope.id)) {
+            outcomes.push({ status: 'fulfilled', value: 'duplicate' });
+            continue;
+          }
+          try {
+            await item.work(tx);
+            await runStatements(tx, [`RELEASE SAVEPOINT ${SAVEPOINT}`, `SAVEPOINT ${SAVEPOINT}`]);
+            outcomes.push({ status: 'fulfilled', value: 'applied' });
+          } catch (reason) {
+            await runStatements(tx, [`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`]);
+            failed.push(item.envelope.id);
+            outcomes.push({ status: 'rejected', reason });
+          }
+        }
+        if (failed.length) await inbox.forget.run(tx, [failed, subscriptionName]);
+        return outcomes;
+      });
+      enlisted.forEach((item, index) => item.settle(outcomes[index]!));
+      return;
+    } catch {
+      // The shared transaction itself failed (its commit, say): each event alone, so
+      // what can be applied is, and what cannot fails on its own.
+    }
+  }
+  for (const item of enlisted) {
+    try {
+      const outcome = await consumer.transaction(async (tx): Promise<ApplyOutcome> => {
+        const recorded = await inbox.recordOne.run(tx, [item.envelope.id, subscriptionName]);
+        if (recorded.length === 0) return 'duplicate';
+        await item.work(tx);
+        return 'applied';
+      });
+      item.settle({ status: 'fulfilled', value: outcome });
+    } catch (reason) {
+      item.settle({ status: 'rejected', reason });
+    }
+  }
+}
+
+/** The events of `envelopes` the subscription's inbox has not recorded. */
+export async function unappliedOf(
+  engine: DatabaseEngine,
+  subscription: Pick<Subscription, 'consumer' | 'name'>,
+  envelopes: EventEnvelope[],
+): Promise<EventEnvelope[]> {
+  if (envelopes.length === 0) return [];
+  const seen = await inboxOf(subscription.consumer).seen.run<{ event_id: string }>(engine.forModule(subscription.consumer).db, [
+    envelopes.map((envelope) => envelope.id),
+    subscription.name,
+  ]);
+  const applied = new Set(seen.map((row) => row.event_id));
+  return envelopes.filter((envelope) => !applied.has(envelope.id));
 }
 
 /** Exponential backoff with jitter: attempt 1 waits about `base`, then doubling, ±25 %. */

@@ -4,16 +4,26 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
 import type { EventEnvelope } from '../contracts/integration-event.js';
 import type { DatabaseEngine } from '../database/database-engine.js';
-import { applyOnce, errorText } from './apply-once.js';
+import { applyEach, errorText, unappliedOf } from './apply-once.js';
 import type { DeadLetters } from './dead-letters.js';
 import type { EventRoutes } from './event-routes.js';
-import type { Delivery, EventTransport } from './event-transport.js';
+import { batchesOf, type Delivery, type EventTransport } from './event-transport.js';
 import { producerConnection, warnUnlessNoEviction, workerConnection } from './redis-connection.js';
 
+/**
+ * One job carries up to MAX_EVENTS_PER_APPLY events for one subscription, applied in
+ * one consumer transaction: BullMQ's own cost per job (several Redis scripts) is then
+ * shared by the batch. A retry carries only the events that failed. `envelope` is the
+ * single-event shape of earlier versions, still read so jobs queued before an upgrade
+ * are delivered.
+ */
 interface JobData {
-  envelope: EventEnvelope;
   subscription: string;
+  envelopes?: EventEnvelope[];
+  envelope?: EventEnvelope;
 }
+
+const envelopesOf = (data: JobData): EventEnvelope[] => data.envelopes ?? (data.envelope ? [data.envelope] : []);
 
 /** Each consuming module has its own queue, so an extracted module can take its queue with it. */
 export function queueNameOf(consumer: string): string {
@@ -78,31 +88,33 @@ export class BullMqEventTransport implements EventTransport {
   }
 
   async dispatch(deliveries: Delivery[]): Promise<void> {
-    const byConsumer = new Map<string, Delivery[]>();
-    for (const delivery of deliveries) {
-      const list = byConsumer.get(delivery.subscription.consumer) ?? [];
-      list.push(delivery);
-      byConsumer.set(delivery.subscription.consumer, list);
+    const byConsumer = new Map<string, Delivery[][]>();
+    for (const batch of batchesOf(deliveries)) {
+      const consumer = batch[0]!.subscription.consumer;
+      byConsumer.set(consumer, [...(byConsumer.get(consumer) ?? []), batch]);
     }
     const { maxAttempts, backoffMs } = this.config.events;
     const handedOver = Promise.all(
-      [...byConsumer].map(([consumer, list]) =>
+      [...byConsumer].map(([consumer, batches]) =>
         this.queue(consumer).addBulk(
-          list.map(({ envelope, subscription, attemptKey }) => ({
-            name: subscription.name,
-            data: { envelope, subscription: subscription.name },
-            opts: {
-              // Same event and subscription, same job: a relay retry does not queue it twice
-              // while the first is pending. Replays and re-drives carry their own key.
-              jobId: [envelope.id, subscription.name, attemptKey].filter(Boolean).join('.'),
-              attempts: maxAttempts,
-              backoff: { type: 'exponential', delay: backoffMs, jitter: 0.5 },
-              removeOnComplete: true,
-              // Kept for the retention period: a job that failed for good without a dead
-              // letter (database down, stalled twice) stays visible in Redis.
-              removeOnFail: { age: this.config.events.retentionDays * 86_400 },
-            },
-          })),
+          batches.map((batch) => {
+            const { subscription, envelope, attemptKey } = batch[0]!;
+            return {
+              name: subscription.name,
+              data: { subscription: subscription.name, envelopes: batch.map((delivery) => delivery.envelope) },
+              opts: {
+                // The same batch, the same job: a relay retry does not queue it twice while
+                // the first is pending. Replays and re-drives carry their own key.
+                jobId: [subscription.name, envelope.id, batch.length, attemptKey].filter(Boolean).join('.'),
+                attempts: maxAttempts,
+                backoff: { type: 'exponential', delay: backoffMs, jitter: 0.5 },
+                removeOnComplete: true,
+                // Kept for the retention period: a job that failed for good without a dead
+                // letter (database down, stalled twice) stays visible in Redis.
+                removeOnFail: { age: this.config.events.retentionDays * 86_400 },
+              },
+            };
+          }),
         ),
       ),
     );
@@ -119,18 +131,33 @@ export class BullMqEventTransport implements EventTransport {
   }
 
   private async process(job: Job<JobData>): Promise<void> {
+    const envelopes = envelopesOf(job.data);
+    let failed: { envelope: EventEnvelope; error: unknown }[];
     try {
       const subscription = this.routes.subscription(job.data.subscription);
       if (!subscription) throw new Error(`no subscription ${job.data.subscription} in this process`);
-      await applyOnce(this.engine, subscription, job.data.envelope);
+      const results = await applyEach(this.engine, subscription, envelopes);
+      failed = results.flatMap((result, index) =>
+        result.status === 'rejected' ? [{ envelope: envelopes[index]!, error: result.reason }] : [],
+      );
     } catch (error) {
-      // The job carries the attempts its producer gave it; that decides which is the last.
-      const attempt = job.attemptsMade + 1;
-      if (attempt < (job.opts.attempts ?? 1)) throw error;
-      // If this write fails, the job fails for good and onFailedForGood tries again.
-      await this.deadLetters.record(this.subscriptionRef(job), job.data.envelope, attempt, errorText(error));
+      failed = envelopes.map((envelope) => ({ envelope, error }));
+    }
+    if (failed.length === 0) return;
+    // The job carries the attempts its producer gave it; that decides which is the last.
+    const attempt = job.attemptsMade + 1;
+    if (attempt < (job.opts.attempts ?? 1)) {
+      // Only what failed is tried again; the rest is applied (and the inbox would absorb it anyway).
+      if (failed.length < envelopes.length) {
+        await job.updateData({ subscription: job.data.subscription, envelopes: failed.map((f) => f.envelope) });
+      }
+      throw failed[0]!.error;
+    }
+    // If a write fails, the job fails for good and onFailedForGood tries again.
+    for (const { envelope, error } of failed) {
+      await this.deadLetters.record(this.subscriptionRef(job), envelope, attempt, errorText(error));
       this.logger.error(
-        { err: error, eventId: job.data.envelope.id, subscription: job.data.subscription, attempts: attempt },
+        { err: error, eventId: envelope.id, subscription: job.data.subscription, attempts: attempt },
         'event dead-lettered',
       );
     }
@@ -145,8 +172,13 @@ export class BullMqEventTransport implements EventTransport {
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled/i.test(error.message);
     if (!final) return;
     try {
-      await this.deadLetters.record(this.subscriptionRef(job, consumer), job.data.envelope, job.attemptsMade, errorText(error));
-      this.logger.error({ err: error, eventId: job.data.envelope.id, subscription: job.data.subscription }, 'event dead-lettered');
+      const subscription = this.subscriptionRef(job, consumer);
+      // A stalled job may have applied some of its events before the crash: those are not letters.
+      const unapplied = await unappliedOf(this.engine, subscription, envelopesOf(job.data));
+      for (const envelope of unapplied) {
+        await this.deadLetters.record(subscription, envelope, job.attemptsMade, errorText(error));
+        this.logger.error({ err: error, eventId: envelope.id, subscription: job.data.subscription }, 'event dead-lettered');
+      }
     } catch (recordError) {
       this.logger.error(
         { err: recordError, jobId: job.id, queue: queueNameOf(consumer) },

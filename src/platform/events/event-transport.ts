@@ -22,4 +22,26 @@ export interface EventTransport {
   stop(): Promise<void>;
 }
 
+/**
+ * Events of one subscription applied in one consumer transaction (see applyEach), and
+ * carried in one queue job. Large enough to spread a commit over many events; below
+ * 64 because each event's work sits behind a savepoint, and a transaction with more
+ * than 64 subtransactions that wrote overflows PostgreSQL's per-backend cache of them,
+ * which slows every other session's snapshots.
+ */
+export const MAX_EVENTS_PER_APPLY = 50;
+
+/** Deliveries grouped by subscription, in their order, at most MAX_EVENTS_PER_APPLY per batch. */
+export function batchesOf(deliveries: Delivery[]): Delivery[][] {
+  const bySubscription = new Map<string, Delivery[][]>();
+  for (const delivery of deliveries) {
+    const batches = bySubscription.get(delivery.subscription.name) ?? [];
+    const last = batches.at(-1);
+    if (last && last.length < MAX_EVENTS_PER_APPLY) last.push(delivery);
+    else batches.push([delivery]);
+    bySubscription.set(delivery.subscription.name, batches);
+  }
+  return [...bySubscription.values()].flat();
+}
+
 export const EVENT_TRANSPORT = Symbol('EVENT_TRANSPORT');

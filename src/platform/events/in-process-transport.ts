@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
 import type { DatabaseEngine } from '../database/database-engine.js';
-import { applyOnce, backoffDelay, errorText } from './apply-once.js';
+import { applyEach, applyOnce, backoffDelay, errorText } from './apply-once.js';
 import type { DeadLetters } from './dead-letters.js';
-import type { Delivery, EventTransport } from './event-transport.js';
+import { batchesOf, type Delivery, type EventTransport } from './event-transport.js';
 
 /**
  * Without Redis: deliveries run in this process, each with its own retries
@@ -12,7 +12,7 @@ import type { Delivery, EventTransport } from './event-transport.js';
  * relay keeps the outbox row unpublished until all are settled, so a crash
  * mid-way means redelivery, which the inbox absorbs.
  */
-const MAX_CONCURRENT_DELIVERIES = 16;
+const MAX_CONCURRENT_BATCHES = 4;
 
 export class InProcessEventTransport implements EventTransport {
   readonly kind = 'in-process' as const;
@@ -29,12 +29,14 @@ export class InProcessEventTransport implements EventTransport {
   async start(): Promise<void> {}
 
   /**
-   * Settles every delivery (a bounded number at a time, so they do not queue on the
-   * consumer's pool), then fails if any could not be settled, so the relay keeps the
-   * rows for a later try only once nothing of this batch is still running.
+   * Settles every delivery, then fails if any could not be settled, so the relay keeps
+   * the rows for a later try only once nothing of this batch is still running. The
+   * first attempt applies the events of each subscription together (a bounded number
+   * of batches at a time, so they do not queue on the consumer's pool); an event whose
+   * first attempt failed goes on alone through its retries.
    */
   async dispatch(deliveries: Delivery[]): Promise<void> {
-    const work = settleAll(deliveries, MAX_CONCURRENT_DELIVERIES, (delivery) => this.deliver(delivery));
+    const work = settleAll(batchesOf(deliveries), MAX_CONCURRENT_BATCHES, (batch) => this.deliverBatch(batch));
     this.inFlight.add(work);
     try {
       const failures = (await work).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -44,29 +46,43 @@ export class InProcessEventTransport implements EventTransport {
     }
   }
 
-  private async deliver({ envelope, subscription }: Delivery): Promise<void> {
+  private async deliverBatch(batch: Delivery[]): Promise<void> {
+    const subscription = batch[0]!.subscription;
+    const results = await applyEach(this.engine, subscription, batch.map((delivery) => delivery.envelope));
+    const retries = await Promise.allSettled(
+      results.map((result, index) =>
+        result.status === 'fulfilled' ? undefined : this.retry(batch[index]!, result.reason),
+      ),
+    );
+    const failed = retries.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** Attempts 2 to N of one event, then its dead letter. */
+  private async retry({ envelope, subscription }: Delivery, firstError: unknown): Promise<void> {
     const { maxAttempts, backoffMs } = this.config.events;
+    let error = firstError;
     for (let attempt = 1; ; attempt++) {
-      try {
-        await applyOnce(this.engine, subscription, envelope);
-        return;
-      } catch (error) {
-        const stopping = this.stopping.signal.aborted;
-        if (attempt >= maxAttempts || stopping) {
-          if (stopping && attempt < maxAttempts) throw error; // left unpublished: retried after restart
-          await this.deadLetters.record(subscription, envelope, attempt, errorText(error));
-          this.logger.error(
-            { err: error, eventId: envelope.id, type: envelope.type, subscription: subscription.name, attempts: attempt },
-            'event dead-lettered',
-          );
+      if (attempt > 1) {
+        try {
+          await applyOnce(this.engine, subscription, envelope);
           return;
+        } catch (failure) {
+          error = failure;
         }
-        this.logger.warn(
-          { err: error, eventId: envelope.id, subscription: subscription.name, attempt },
-          'event handler failed; retrying',
-        );
-        await sleep(backoffDelay(attempt, backoffMs), undefined, { signal: this.stopping.signal }).catch(() => undefined);
       }
+      const stopping = this.stopping.signal.aborted;
+      if (attempt >= maxAttempts || stopping) {
+        if (stopping && attempt < maxAttempts) throw error; // left unpublished: retried after restart
+        await this.deadLetters.record(subscription, envelope, attempt, errorText(error));
+        this.logger.error(
+          { err: error, eventId: envelope.id, type: envelope.type, subscription: subscription.name, attempts: attempt },
+          'event dead-lettered',
+        );
+        return;
+      }
+      this.logger.warn({ err: error, eventId: envelope.id, subscription: subscription.name, attempt }, 'event handler failed; retrying');
+      await sleep(backoffDelay(attempt, backoffMs), undefined, { signal: this.stopping.signal }).catch(() => undefined);
     }
   }
 

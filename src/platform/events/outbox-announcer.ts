@@ -11,7 +11,7 @@ import type { DatabaseEngine } from '../database/database-engine.js';
 export class OutboxAnnouncer {
   private readonly local = new Set<(module: string) => void>();
   private readonly pending = new Set<string>();
-  private readonly sending = new Set<string>();
+  private readonly sending = new Map<string, Promise<void>>();
 
   constructor(
     private readonly engine: DatabaseEngine,
@@ -30,8 +30,14 @@ export class OutboxAnnouncer {
     if (!this.sending.has(module)) void this.flush(module);
   }
 
+  /** Resolves once every announcement made so far has been sent (or has failed). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.sending.values()]);
+  }
+
   private async flush(module: string): Promise<void> {
-    this.sending.add(module);
+    let done!: () => void;
+    this.sending.set(module, new Promise<void>((resolve) => (done = resolve)));
     try {
       while (this.pending.delete(module)) {
         // A lost NOTIFY only delays delivery until the next poll.
@@ -39,6 +45,7 @@ export class OutboxAnnouncer {
       }
     } finally {
       this.sending.delete(module);
+      done();
     }
   }
 }
