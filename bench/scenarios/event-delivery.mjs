@@ -128,8 +128,9 @@ export default {
   name: 'event-delivery',
   title: 'UserRegistered: outbox → relay → notifications (inbox + effect)',
   description:
-    'burst throughput (events/s, commit of the first to effect of the last) and, at a steady rate, ' +
-    'delay from commit to effect, for in-process and BullMQ delivery',
+    'live burst (publishers and shop together: commit of the first to effect of the last), backlog drain ' +
+    '(the event path alone: first to last effect) and, at a steady rate, delay from commit to effect, ' +
+    'for in-process and BullMQ delivery',
   columns: [
     { header: 'delivery', value: (r) => r.target, align: 'left' },
     { header: 'burst events', value: (r) => r.burstEvents, format: fmt.int },
