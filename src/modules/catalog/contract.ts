@@ -1,13 +1,8 @@
-import { ContractQuery, defineIntegrationEvent, Query } from '../../platform/contracts/index.js';
+import { ContractQuery, defineIntegrationEvent, Query, type Money } from '../../platform/contracts/index.js';
 
 /** catalog's published language. Other modules import this file and nothing else of catalog. */
 
-export interface Money {
-  /** Amount in the currency's minor unit (cents for EUR/USD). */
-  amount: number;
-  /** ISO 4217 code, e.g. `EUR`. */
-  currency: string;
-}
+export type { Money } from '../../platform/contracts/index.js';
 
 export interface ProductView {
   id: string;

@@ -42,6 +42,20 @@ const envSchema = z.object({
   EVENTS_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
   EVENTS_RETENTION_DAYS: z.coerce.number().min(0).default(7),
   SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).default(10_000),
+  CHECKOUT_STEP_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
+  CHECKOUT_STEP_DEADLINE_MS: z.coerce.number().int().min(1).default(30_000),
+  CHECKOUT_RETRY_BACKOFF_MS: z.coerce.number().int().min(1).default(100),
+  CHECKOUT_COMPENSATION_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  CHECKOUT_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  CHECKOUT_RESUME_EVERY_MS: z.coerce.number().int().min(10).default(5_000),
+  PAYMENTS_SIM_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+  PAYMENTS_SIM_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+  PAYMENTS_SIM_AMOUNT_LIMIT: z.coerce.number().int().min(1).default(1_000_000),
+  SHIPPING_COUNTRIES: z
+    .string()
+    .regex(/^[A-Z]{2}(,[A-Z]{2})*$/, 'comma-separated ISO 3166-1 alpha-2 codes, e.g. DE,FR,NL')
+    .default('AT,BE,CH,DE,DK,ES,FR,GB,IE,IT,LU,NL,PL,PT,SE,US'),
+  SHIPPING_HOME_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code').default('DE'),
 });
 
 export type AppConfig = {
@@ -83,6 +97,35 @@ export type AppConfig = {
     retentionDays: number;
   };
   shutdownDeadlineMs: number;
+  /** The checkout saga in ordering. */
+  checkout: {
+    /** Deadline of one call to a step (ReserveStock, ProcessPayment, CreateShipment). */
+    stepTimeoutMs: number;
+    /** How long a step is retried on transient errors before the order is cancelled. */
+    stepDeadlineMs: number;
+    /** First retry delay (exponential, with jitter). */
+    retryBackoffMs: number;
+    /** Tries of each compensation before the saga is parked as COMPENSATION_FAILED. */
+    compensationAttempts: number;
+    /** How long one process holds a saga before another may take it over. */
+    leaseMs: number;
+    /** How often unfinished sagas are looked for and resumed. */
+    resumeEveryMs: number;
+  };
+  /** The simulated payment provider (see docs/payments-simulator.md). */
+  paymentsSimulator: {
+    latencyMs: number;
+    /** Share of calls (0–1) that fail with a transient provider error. */
+    errorRate: number;
+    /** Charges above this amount (minor units) are declined with AMOUNT_LIMIT. */
+    amountLimit: number;
+  };
+  shipping: {
+    /** Destinations served. */
+    countries: string[];
+    /** Hazardous goods ship only within this country. */
+    homeCountry: string;
+  };
 };
 
 export class ConfigError extends Error {}
@@ -140,6 +183,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retentionDays: e.EVENTS_RETENTION_DAYS,
     },
     shutdownDeadlineMs: e.SHUTDOWN_DEADLINE_MS,
+    checkout: {
+      stepTimeoutMs: e.CHECKOUT_STEP_TIMEOUT_MS,
+      stepDeadlineMs: e.CHECKOUT_STEP_DEADLINE_MS,
+      retryBackoffMs: e.CHECKOUT_RETRY_BACKOFF_MS,
+      compensationAttempts: e.CHECKOUT_COMPENSATION_ATTEMPTS,
+      leaseMs: e.CHECKOUT_LEASE_MS,
+      resumeEveryMs: e.CHECKOUT_RESUME_EVERY_MS,
+    },
+    paymentsSimulator: {
+      latencyMs: e.PAYMENTS_SIM_LATENCY_MS,
+      errorRate: e.PAYMENTS_SIM_ERROR_RATE,
+      amountLimit: e.PAYMENTS_SIM_AMOUNT_LIMIT,
+    },
+    shipping: {
+      countries: e.SHIPPING_COUNTRIES.split(','),
+      homeCountry: e.SHIPPING_HOME_COUNTRY,
+    },
   };
 }
 

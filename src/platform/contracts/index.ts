@@ -6,3 +6,4 @@ export { DomainError } from './domain-error.js';
 export type { DomainErrorKind, FieldProblem } from './domain-error.js';
 export { defineIntegrationEvent } from './integration-event.js';
 export type { EventEnvelope, IntegrationEventType } from './integration-event.js';
+export type { Money } from './money.js';
