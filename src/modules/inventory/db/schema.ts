@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { check, index, integer, jsonb, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { outboxTable } from '../../../platform/events/messaging-tables.js';
 
 export const inventorySchema = pgSchema('inventory');
@@ -24,5 +24,18 @@ export const stockItems = inventorySchema.table(
     index('stock_items_product_idx').on(t.productId),
   ],
 );
+
+/**
+ * What is held for each order, one row per order id: the key that makes ReserveStock,
+ * ReleaseStock and CommitStock idempotent. A RELEASED row with no lines is a
+ * tombstone left by a release that came before any reservation.
+ */
+export const reservations = inventorySchema.table('reservations', {
+  orderId: uuid('order_id').primaryKey(),
+  status: text('status').$type<'RESERVED' | 'RELEASED' | 'COMMITTED'>().notNull(),
+  lines: jsonb('lines').$type<{ sku: string; quantity: number }[]>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
 
 export const outbox = outboxTable(inventorySchema);

@@ -9,7 +9,8 @@ import { ProductOfSkuChangedError, QuantityBelowReservedError } from '../domain/
 import type { SetStockInput } from '../domain/stock-input.js';
 import { stockItems } from './schema.js';
 
-type Row = typeof stockItems.$inferSelect;
+export type StockItemRow = typeof stockItems.$inferSelect;
+type Row = StockItemRow;
 
 function toView(row: Row): StockView {
   return {
@@ -76,7 +77,7 @@ export class StockItemsRepository {
   }
 
   /** Publishes StockLow, in the same transaction, when this change made the item low. */
-  private async announceIfLow(tx: Db, before: StockLevel | null, after: Row): Promise<void> {
+  async announceIfLow(tx: Db, before: StockLevel | null, after: Row): Promise<void> {
     if (!becameLow(before, after)) return;
     await this.outbox.publish(tx, StockLow, {
       sku: after.sku,

@@ -39,3 +39,43 @@ export class CatalogUnavailableError extends DomainError {
     super('The catalog could not be asked whether the product exists; try again.');
   }
 }
+
+export class OutOfStockError extends DomainError {
+  readonly code = 'INVENTORY.OUT_OF_STOCK';
+  readonly kind = 'conflict' as const;
+  constructor(fields: { field: string; message: string }[]) {
+    super('Not enough stock for every line; nothing was reserved.', fields);
+  }
+}
+
+export class ReservationReleasedError extends DomainError {
+  readonly code = 'INVENTORY.RESERVATION_RELEASED';
+  readonly kind = 'conflict' as const;
+  constructor(orderId: string) {
+    super(`The stock of order ${orderId} was already released; it cannot be reserved again.`);
+  }
+}
+
+export class ReservationCommittedError extends DomainError {
+  readonly code = 'INVENTORY.RESERVATION_COMMITTED';
+  readonly kind = 'conflict' as const;
+  constructor(orderId: string) {
+    super(`The stock of order ${orderId} has left the warehouse; it cannot be released.`);
+  }
+}
+
+export class ReservationNotFoundError extends DomainError {
+  readonly code = 'INVENTORY.RESERVATION_NOT_FOUND';
+  readonly kind = 'not_found' as const;
+  constructor(orderId: string) {
+    super(`Nothing is reserved for order ${orderId}.`);
+  }
+}
+
+export class InvalidReservationError extends DomainError {
+  readonly code = 'INVENTORY.INVALID_RESERVATION';
+  readonly kind = 'invalid' as const;
+  constructor(fields: { field: string; message: string }[]) {
+    super('The reservation request is not valid.', fields);
+  }
+}
