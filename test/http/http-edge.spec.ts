@@ -107,7 +107,7 @@ describe('HTTP edge', () => {
       expect(create.security).toEqual([{ bearerAuth: [] }]);
       expect(doc.paths['/api/v1/catalog/products/{id}'].get.security).toEqual([]);
       for (const path of Object.keys(doc.paths).filter((p) => p.startsWith('/api/'))) {
-        expect(path).toMatch(/^\/api\/v1\/(identity|catalog|inventory|notifications)(\/|$)/);
+        expect(path).toMatch(/^\/api\/v1\/(identity|catalog|inventory|payments|shipping|orders|notifications|reporting)(\/|$)/);
       }
     });
 
