@@ -15,6 +15,8 @@ export type CancellationReason =
   | 'PAYMENT_DECLINED'
   | 'NOT_SHIPPABLE'
   | 'STEP_TIMED_OUT'
+  /** A step refused for a reason the saga has no name for (see the order's failure detail). */
+  | 'STEP_REJECTED'
   | 'CUSTOMER_CANCELLED';
 
 export interface OrderLineView {

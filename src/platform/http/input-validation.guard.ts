@@ -3,12 +3,12 @@ import type { FieldProblem } from '../contracts/domain-error.js';
 import { routeDocsOf, type RouteDocs } from '../openapi/route-docs.js';
 import { fieldProblemsOf, ValidationFailedError, type InputSource } from './validation-error.js';
 
-const SOURCES = ['params', 'query', 'body'] as const;
+const SOURCES = ['params', 'headers', 'query', 'body'] as const;
 
 type ValidatingRequest = Record<InputSource, unknown> & { validatedInput?: Partial<Record<InputSource, unknown>> };
 
 /**
- * Validates every input a route declared with ValidParams/ValidQuery/ValidBody and
+ * Validates every input a route declared with ValidParams/ValidHeaders/ValidQuery/ValidBody and
  * collects all problems into one 400. It is a guard registered after the AccessGuard,
  * so an anonymous caller gets 401 rather than a list of field errors. (A guard, not
  * an interceptor: interceptors wrap every request in rxjs, which the product-read

@@ -63,14 +63,14 @@ export function buildOpenApiDocument(discovery: DiscoveryService, scanner: Metad
       const isPublic = reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, type]) ?? false;
       const roles = reflector.getAllAndOverride<string[] | undefined>(REQUIRED_ROLES, [handler, type]);
       const parameters: unknown[] = [];
-      for (const source of ['params', 'query'] as const) {
+      for (const source of ['params', 'headers', 'query'] as const) {
         const schema = docs.inputs[source];
         if (!schema) continue;
         const json = toJsonSchema(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
         for (const [param, paramSchema] of Object.entries(json.properties ?? {})) {
           parameters.push({
             name: param,
-            in: source === 'params' ? 'path' : 'query',
+            in: source === 'params' ? 'path' : source === 'headers' ? 'header' : 'query',
             required: source === 'params' || (json.required ?? []).includes(param),
             schema: paramSchema,
           });

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 export interface RouteDocs {
   summary?: string;
   tags?: string[];
-  inputs: Partial<Record<'body' | 'query' | 'params', z.ZodType>>;
+  inputs: Partial<Record<'body' | 'query' | 'params' | 'headers', z.ZodType>>;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
 }
 
@@ -27,7 +27,7 @@ function docsFor(target: object, key: string | symbol | undefined): RouteDocs {
 export function recordInputSchema(
   target: object,
   key: string | symbol | undefined,
-  source: 'body' | 'query' | 'params',
+  source: 'body' | 'query' | 'params' | 'headers',
   schema: z.ZodType,
 ): void {
   docsFor(target, key).inputs[source] = schema;

@@ -4,7 +4,7 @@ import { CurrentUser } from '../../../platform/auth/access-decorators.js';
 import type { Principal } from '../../../platform/auth/principal.js';
 import { ValidQuery } from '../../../platform/http/validated-input.js';
 import { ApiRoute } from '../../../platform/openapi/route-docs.js';
-import type { NotificationPage } from '../contract.js';
+import { NOTIFICATION_TEMPLATES, type NotificationPage } from '../contract.js';
 import { NotificationsRepository } from '../db/notifications.repository.js';
 
 const pageQuery = z
@@ -20,7 +20,7 @@ const pageSchema = z.object({
       id: z.uuid(),
       recipientUserId: z.uuid(),
       channel: z.literal('email'),
-      template: z.enum(['welcome', 'stock_low']),
+      template: z.enum(NOTIFICATION_TEMPLATES),
       subject: z.string(),
       body: z.string(),
       eventId: z.uuid(),

@@ -66,6 +66,8 @@ export const checkoutSagas = orderingSchema.table(
     stepStartedAt: timestamp('step_started_at', { withTimezone: true }),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The process driving the saga, until `leaseUntil`; its writes check it, so a process that lost the lease stops. */
+    leaseOwner: text('lease_owner'),
     leaseUntil: timestamp('lease_until', { withTimezone: true }),
     failureReason: text('failure_reason'),
     lastError: text('last_error'),

@@ -7,6 +7,7 @@ CREATE TABLE "ordering"."checkout_sagas" (
 	"step_started_at" timestamp with time zone,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"next_attempt_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"lease_owner" text,
 	"lease_until" timestamp with time zone,
 	"failure_reason" text,
 	"last_error" text,

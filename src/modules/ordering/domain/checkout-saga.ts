@@ -1,0 +1,63 @@
+
+/**
+ * The checkout saga, as a pure state machine. Forward: reserve stock → take payment
+ * → create shipment → confirm. A refusal (or a step that keeps failing past its
+ * deadline) turns it to COMPENSATING, which undoes every step that was begun, newest
+ * first; then CANCELLED. A compensation that keeps failing parks it as
+ * COMPENSATION_FAILED for an operator.
+ */
+export type SagaState =
+  | 'RESERVING_STOCK'
+  | 'PROCESSING_PAYMENT'
+  | 'CREATING_SHIPMENT'
+  | 'CONFIRMING'
+  | 'COMPENSATING'
+  | 'CONFIRMED'
+  | 'CANCELLED'
+  | 'COMPENSATION_FAILED';
+
+/** Steps that change another module and so have a compensation. */
+export type Step = 'reserve' | 'pay' | 'ship';
+
+export const TERMINAL_STATES: readonly SagaState[] = ['CONFIRMED', 'CANCELLED', 'COMPENSATION_FAILED'];
+
+export const FORWARD: Partial<Record<SagaState, { step: Step | 'confirm'; next: SagaState }>> = {
+  RESERVING_STOCK: { step: 'reserve', next: 'PROCESSING_PAYMENT' },
+  PROCESSING_PAYMENT: { step: 'pay', next: 'CREATING_SHIPMENT' },
+  CREATING_SHIPMENT: { step: 'ship', next: 'CONFIRMING' },
+  CONFIRMING: { step: 'confirm', next: 'CONFIRMED' },
+};
+
+export function isTerminal(state: SagaState): boolean {
+  return TERMINAL_STATES.includes(state);
+}
+
+/** A customer may cancel until the order is being confirmed. */
+export function isCancellable(state: SagaState): boolean {
+  return state === 'RESERVING_STOCK' || state === 'PROCESSING_PAYMENT' || state === 'CREATING_SHIPMENT';
+}
+
+/** What is left to undo: steps begun and not yet compensated, newest first. */
+export function compensationsDue(startedSteps: readonly string[]): Step[] {
+  return [...startedSteps].reverse() as Step[];
+}
+
+/** The cancellation reason for a step's refusal (a domain error code of the called module). */
+export function reasonForRefusal(code: string): 'OUT_OF_STOCK' | 'PAYMENT_DECLINED' | 'NOT_SHIPPABLE' | 'STEP_REJECTED' {
+  switch (code) {
+    case 'INVENTORY.OUT_OF_STOCK':
+      return 'OUT_OF_STOCK';
+    case 'PAYMENTS.DECLINED':
+      return 'PAYMENT_DECLINED';
+    case 'SHIPPING.NOT_SHIPPABLE':
+      return 'NOT_SHIPPABLE';
+    default:
+      return 'STEP_REJECTED';
+  }
+}
+
+/** Exponential backoff with ±25 % jitter, capped. */
+export function retryDelay(attempt: number, baseMs: number, capMs = 5_000): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling * (0.75 + Math.random() * 0.5));
+}

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderBody, placeOrder, sellable, settledOrder } from '../support/checkout-fixture.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait-for.js';
+
+/**
+ * Checkout when things go wrong on purpose: a slow payment provider (so a customer
+ * can cancel mid-checkout) and a provider that never settles a charge (so the
+ * compensation cannot finish and must be parked for an operator).
+ */
+describe('checkout faults', () => {
+  let shop: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    shop = await startTestApp({
+      env: { PAYMENTS_SIM_LATENCY_MS: '400', CHECKOUT_COMPENSATION_ATTEMPTS: '2', CHECKOUT_RETRY_BACKOFF_MS: '20' },
+    });
+    admin = await shop.adminToken();
+  });
+  afterAll(async () => {
+    await shop.close();
+  });
+
+  const sql = <R extends Record<string, unknown>>(text: string, params: unknown[] = []) => shop.database!.sql<R>(text, params);
+  const levels = async (sku: string) =>
+    (await sql<{ quantity: number; reserved: number }>('SELECT quantity, reserved FROM inventory.stock_items WHERE sku = $1', [sku]))[0];
+  const sagaState = async (orderId: string) =>
+    (await sql<{ state: string }>('SELECT state FROM ordering.checkout_sagas WHERE order_id = $1', [orderId]))[0]?.state;
+
+  it('should let a customer cancel while checkout runs: refunded, released, CUSTOMER_CANCELLED', async () => {
+    const kettle = await sellable(shop.http, admin, { stock: 4 });
+    const customer = await shop.customer();
+    const placed = await placeOrder(shop.http, customer.token, orderBody([{ item: kettle, quantity: 1 }]));
+    await waitFor(async () => (await sagaState(placed.body.id)) === 'PROCESSING_PAYMENT', { what: 'the payment step' });
+    const cancel = await shop.http.post(`/api/v1/orders/${placed.body.id}/cancel`, { token: customer.token });
+    expect(cancel.status).toBe(202);
+
+    const order = await settledOrder(shop.http, customer.token, placed.body.id);
+    expect(order).toMatchObject({ status: 'CANCELLED', cancellationReason: 'CUSTOMER_CANCELLED', shipment: null });
+    expect(await levels(kettle.sku)).toEqual({ quantity: 4, reserved: 0 });
+    expect((await sql('SELECT status FROM payments.payments WHERE order_id = $1', [order.id]))[0]).toEqual({ status: 'REFUNDED' });
+    const again = await shop.http.post(`/api/v1/orders/${placed.body.id}/cancel`, { token: customer.token });
+    expect(again.status).toBe(202);
+    expect(again.body.status).toBe('CANCELLED');
+  });
+
+  it('should park a compensation that keeps failing as COMPENSATION_FAILED, listed for operators', async () => {
+    const kettle = await sellable(shop.http, admin, { stock: 4 });
+    const customer = await shop.customer();
+    // The provider never answers for this card: the charge stays unknown, so it cannot be refunded either.
+    const placed = await placeOrder(shop.http, customer.token, orderBody([{ item: kettle, quantity: 1 }], { paymentToken: 'tok_unavailable' }));
+    await waitFor(async () => (await sagaState(placed.body.id)) === 'PROCESSING_PAYMENT', { what: 'the payment step' });
+    expect((await shop.http.post(`/api/v1/orders/${placed.body.id}/cancel`, { token: customer.token })).status).toBe(202);
+
+    await waitFor(async () => (await sagaState(placed.body.id)) === 'COMPENSATION_FAILED', { what: 'the saga to be parked' });
+    const listed = await shop.http.get('/api/v1/orders/checkouts', { token: admin });
+    expect(listed.status).toBe(200);
+    expect(listed.body.items).toContainEqual(
+      expect.objectContaining({
+        orderId: placed.body.id,
+        state: 'COMPENSATION_FAILED',
+        failureReason: 'CUSTOMER_CANCELLED',
+        pendingCompensations: ['pay', 'reserve'],
+        lastError: expect.stringContaining('PAYMENTS.PROVIDER_UNAVAILABLE'),
+      }),
+    );
+    const seen = await shop.http.get(`/api/v1/orders/${placed.body.id}`, { token: customer.token });
+    expect(seen.body).toMatchObject({ status: 'CANCELLING', cancellationReason: 'CUSTOMER_CANCELLED' });
+    expect((await levels(kettle.sku))!.reserved).toBe(1); // not released yet: the refund comes first
+    expect((await shop.http.get('/api/v1/orders/checkouts', { token: customer.token })).status).toBe(403);
+
+    // An operator's retry sends it back to compensating; with the provider still down it is parked again.
+    const retry = await shop.http.post(`/api/v1/orders/checkouts/${placed.body.id}/retry`, { token: admin });
+    expect(retry.status).toBe(202);
+    await waitFor(async () => (await sagaState(placed.body.id)) === 'COMPENSATION_FAILED', { what: 'the saga to be parked again' });
+    const notParked = await shop.http.post(`/api/v1/orders/checkouts/${placed.body.id}/retry`, { token: admin });
+    expect(notParked.status).toBe(202);
+  });
+});
