@@ -1,4 +1,8 @@
-import type { StockLine } from '../contract.js';
+/** The shape of a contract's stock line (the domain does not import the contract). */
+export interface StockLine {
+  sku: string;
+  quantity: number;
+}
 
 /** One line per SKU (repeated SKUs summed), in SKU order: rows are always locked in that order, so reservations cannot deadlock. */
 export function mergeLines(lines: StockLine[]): StockLine[] {
