@@ -13,6 +13,7 @@ import { CONTRACT_TRANSPORT } from './dispatch/contract-transport.js';
 import { InProcessTransport } from './dispatch/in-process-transport.js';
 import { eventProviders } from './events/events.providers.js';
 import { OUTBOX_ANNOUNCER } from './events/outbox-announcer.js';
+import { EventOperations } from './events/ops/event-operations.js';
 import { EventOperationsController } from './events/ops/event-operations.http.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { InputValidationGuard } from './http/input-validation.guard.js';
@@ -65,7 +66,7 @@ export class PlatformModule {
         ContractBus,
         ...eventProviders,
       ],
-      exports: [APP_CONFIG, LOGGER, DATABASE_ENGINE, ContractBus, OUTBOX_ANNOUNCER],
+      exports: [APP_CONFIG, LOGGER, DATABASE_ENGINE, ContractBus, OUTBOX_ANNOUNCER, EventOperations],
     };
   }
 }

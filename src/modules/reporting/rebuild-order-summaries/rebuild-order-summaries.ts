@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/app-config.js';
 import { EventOperations } from '../../../platform/events/ops/event-operations.js';
 import { OrderSummariesRepository } from '../db/order-summaries.repository.js';
@@ -27,23 +26,18 @@ export interface RebuildOutcome {
 export class RebuildOrderSummaries {
   constructor(
     private readonly summaries: OrderSummariesRepository,
-    private readonly moduleRef: ModuleRef,
+    private readonly eventOperations: EventOperations,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async run(): Promise<RebuildOutcome> {
     await this.summaries.forgetAll(Object.values(PROJECTION_SUBSCRIPTIONS));
-    const { events } = await this.eventOperations().replay({
+    const { events } = await this.eventOperations.replay({
       publisher: 'ordering',
       subscriber: 'reporting',
       types: PROJECTED_EVENTS.map((type) => type.wireName),
       since: new Date(0),
     });
     return { replayed: events, retentionDays: this.config.events.retentionDays };
-  }
-
-  /** The platform provides EventOperations without exporting it, so it is looked up across modules. */
-  private eventOperations(): EventOperations {
-    return this.moduleRef.get(EventOperations, { strict: false });
   }
 }
