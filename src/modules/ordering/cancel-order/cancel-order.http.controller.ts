@@ -20,7 +20,7 @@ export class CancelOrderController {
   /**
    * 202: the cancellation is recorded and the checkout undoes what it did (refund,
    * release) at its next step; follow the order until CANCELLED. Repeating it is
-   * harmless. Once the order is being confirmed (or confirmed), 409.
+   * harmless. Once payment is done and the shipment is being created (or later), 409.
    */
   @Post(':id/cancel')
   @HttpCode(202)

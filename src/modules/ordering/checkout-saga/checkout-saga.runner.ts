@@ -7,7 +7,7 @@ import { DomainError } from '../../../platform/contracts/index.js';
 import { LOGGER } from '../../../platform/logging/logger.token.js';
 import { CheckoutSagasRepository, type SagaRow } from '../db/checkout-sagas.repository.js';
 import { OrdersRepository, type OrderForCheckout } from '../db/orders.repository.js';
-import { compensationsDue, FORWARD, isCancellable, isTerminal, reasonForRefusal, retryDelay } from '../domain/checkout-saga.js';
+import { compensationsDue, FORWARD, honoursCancellation, isTerminal, reasonForRefusal, retryDelay } from '../domain/checkout-saga.js';
 import { CheckoutSteps } from './checkout-steps.js';
 
 /** A refusal is final (out of stock, declined…); anything else (timeouts, unavailability, bugs) may pass. */
@@ -28,7 +28,7 @@ function describe(error: unknown): string {
 @Injectable()
 export class CheckoutSagaRunner {
   /** This process, as a lease owner. */
-  private readonly owner = randomUUID();
+  readonly owner = randomUUID();
   private readonly running = new Map<string, Promise<void>>();
   private readonly stopping = new AbortController();
 
@@ -44,11 +44,18 @@ export class CheckoutSagaRunner {
     return this.running.has(orderId);
   }
 
-  /** Drives the saga of an order unless this process already does; never rejects. */
-  drive(orderId: string): Promise<void> {
+  get leaseMs(): number {
+    return this.config.checkout.leaseMs;
+  }
+
+  /**
+   * Drives the saga of an order unless this process already does; never rejects. A
+   * new order's saga comes with its row and order (already leased to this process).
+   */
+  drive(orderId: string, fresh?: { saga: SagaRow; order: OrderForCheckout }): Promise<void> {
     const existing = this.running.get(orderId);
     if (existing || this.stopping.signal.aborted) return existing ?? Promise.resolve();
-    const run = this.run(orderId)
+    const run = this.run(orderId, fresh)
       .catch((error) => this.logger.error({ err: error, orderId }, 'checkout saga stopped on an unexpected error; it will be resumed'))
       .finally(() => this.running.delete(orderId));
     this.running.set(orderId, run);
@@ -61,11 +68,11 @@ export class CheckoutSagaRunner {
     await Promise.allSettled([...this.running.values()]);
   }
 
-  private async run(orderId: string): Promise<void> {
+  private async run(orderId: string, fresh?: { saga: SagaRow; order: OrderForCheckout }): Promise<void> {
     const { leaseMs } = this.config.checkout;
-    let saga = await this.sagas.claim(orderId, this.owner, leaseMs);
+    let saga = fresh?.saga ?? (await this.sagas.claim(orderId, this.owner, leaseMs));
     if (!saga) return;
-    const order = await this.orders.findForCheckout(orderId);
+    const order = fresh?.order ?? (await this.orders.findForCheckout(orderId));
     if (!order) throw new Error(`order ${orderId} has a saga but no order row`);
     const heartbeat = setInterval(() => void this.sagas.renew(orderId, this.owner, leaseMs).catch(() => undefined), leaseMs / 3);
     heartbeat.unref();
@@ -85,13 +92,18 @@ export class CheckoutSagaRunner {
     if (saga.state === 'COMPENSATING') return this.compensate(saga, order);
     const forward = FORWARD[saga.state];
     if (!forward) throw new Error(`checkout saga of ${orderId} is in unknown state ${saga.state}`);
-    const current = forward.step === 'confirm' ? saga : await this.sagas.beginStep(orderId, this.owner, forward.step);
+    // A step is recorded as begun before its call: by the write that reached this state
+    // (advance), or here when a resumed saga finds it not begun yet.
+    const { step } = forward;
+    const current =
+      step === 'confirm' || (saga.stepStartedAt !== null && saga.startedSteps.includes(step))
+        ? saga
+        : await this.sagas.beginStep(orderId, this.owner, step);
     if (!current) return null;
     // The fresh row carries a cancellation the customer asked for meanwhile.
-    if (current.cancelRequested && isCancellable(current.state)) {
+    if (current.cancelRequested && honoursCancellation(current.state)) {
       return this.sagas.startCompensating(orderId, this.owner, 'CUSTOMER_CANCELLED', null);
     }
-    const begun = current;
     try {
       if (forward.step === 'confirm') {
         await this.steps.confirm(order);
@@ -104,12 +116,12 @@ export class CheckoutSagaRunner {
         this.logger.info({ orderId, step: forward.step, code: error.code }, 'checkout step refused; cancelling the order');
         return this.sagas.startCompensating(orderId, this.owner, reasonForRefusal(error.code), describe(error));
       }
-      const startedAt = begun.stepStartedAt?.getTime() ?? Date.now();
+      const startedAt = current.stepStartedAt?.getTime() ?? Date.now();
       if (forward.step !== 'confirm' && Date.now() - startedAt > this.config.checkout.stepDeadlineMs) {
         this.logger.warn({ err: error, orderId, step: forward.step }, 'checkout step failed past its deadline; cancelling');
         return this.sagas.startCompensating(orderId, this.owner, 'STEP_TIMED_OUT', describe(error));
       }
-      return this.retryLater(begun, error);
+      return this.retryLater(current, error);
     }
   }
 

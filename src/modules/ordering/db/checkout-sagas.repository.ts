@@ -3,7 +3,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { MODULE_DATABASE, type Db, type ModuleDatabase } from '../../../platform/database/module-database.js';
 import { OUTBOX, type Outbox } from '../../../platform/events/outbox.js';
 import { OrderCancelled, OrderConfirmed, type CancellationReason } from '../contract.js';
-import { TERMINAL_STATES, type SagaState, type Step } from '../domain/checkout-saga.js';
+import { acceptsCancellation, FORWARD, TERMINAL_STATES, type SagaState, type Step } from '../domain/checkout-saga.js';
 import { checkoutSagas, orders } from './schema.js';
 
 export type SagaRow = typeof checkoutSagas.$inferSelect & { state: SagaState };
@@ -62,11 +62,27 @@ export class CheckoutSagasRepository {
     });
   }
 
-  /** The step succeeded: on to `next`. A shipment is kept on the order for the confirmation. */
-  advance(orderId: string, owner: string, next: SagaState, shipment?: { id: string; trackingNumber: string }): Promise<SagaRow | null> {
+  /**
+   * The step succeeded: on to `next`, and (in the same write) `next`'s own step is
+   * recorded as begun, so a step costs the saga one write. A shipment is kept on the
+   * order for the confirmation.
+   */
+  advance(
+    orderId: string,
+    owner: string,
+    next: SagaState,
+    shipment?: { id: string; trackingNumber: string },
+  ): Promise<SagaRow | null> {
+    const step = FORWARD[next]?.step;
+    const begin =
+      step && step !== 'confirm'
+        ? { startedSteps: sql`array_append(${checkoutSagas.startedSteps}, ${step}::text)`, stepStartedAt: sql`now()` }
+        : { stepStartedAt: null };
+    const changes = { state: next, attempts: 0, lastError: null, ...begin };
+    if (!shipment) return this.update(orderId, owner, changes);
     return this.database.transaction(async (tx) => {
-      const row = await this.update(orderId, owner, { state: next, attempts: 0, stepStartedAt: null, lastError: null }, tx);
-      if (row && shipment) {
+      const row = await this.update(orderId, owner, changes, tx);
+      if (row) {
         await tx
           .update(orders)
           .set({ shipmentId: shipment.id, trackingNumber: shipment.trackingNumber, updatedAt: sql`now()` })
@@ -154,7 +170,7 @@ export class CheckoutSagasRepository {
     return this.database.transaction(async (tx) => {
       const [row] = await tx.select().from(checkoutSagas).where(eq(checkoutSagas.orderId, orderId)).for('update');
       if (!row) return null;
-      if (['RESERVING_STOCK', 'PROCESSING_PAYMENT', 'CREATING_SHIPMENT'].includes(row.state) && !row.cancelRequested) {
+      if (acceptsCancellation(row.state as SagaState) && !row.cancelRequested) {
         const [updated] = await tx
           .update(checkoutSagas)
           .set({ cancelRequested: true, nextAttemptAt: sql`now()`, updatedAt: sql`now()` })

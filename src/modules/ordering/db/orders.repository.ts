@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, count, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { MODULE_DATABASE, type ModuleDatabase } from '../../../platform/database/module-database.js';
 import { OUTBOX, type Outbox } from '../../../platform/events/outbox.js';
 import type { Money } from '../../../platform/contracts/index.js';
 import type { ShippingAddress } from '../../shipping/contract.js';
 import { OrderPlaced, type CancellationReason, type OrderLineView, type OrderStatus } from '../contract.js';
 import type { OrderView } from '../order-view.js';
+import type { SagaRow } from './checkout-sagas.repository.js';
 import { checkoutSagas, orderLines, orders } from './schema.js';
 
 type OrderRow = typeof orders.$inferSelect;
@@ -45,6 +46,8 @@ export interface NewOrder {
   total: Money;
   shippingAddress: ShippingAddress;
   paymentToken: string;
+  /** The process that will drive the new order's saga: it holds the lease from the start. */
+  sagaOwner: { owner: string; leaseMs: number };
 }
 
 /** What the checkout saga needs of an order, card token included (never shown to anyone). */
@@ -65,7 +68,7 @@ export class OrdersRepository {
    * concurrent requests with one key: the loser gets `created: false` and the
    * winner's order.
    */
-  async place(order: NewOrder): Promise<{ created: boolean; row: OrderRow; view: OrderView }> {
+  async place(order: NewOrder): Promise<{ created: boolean; row: OrderRow; view: OrderView; saga?: SagaRow }> {
     const created = await this.database.transaction(async (tx) => {
       const [row] = await tx
         .insert(orders)
@@ -98,7 +101,18 @@ export class OrdersRepository {
           })),
         )
         .returning();
-      await tx.insert(checkoutSagas).values({ orderId: row.id, state: 'RESERVING_STOCK' });
+      // Born leased to this process and with its first step begun, so the saga starts without a write of its own.
+      const [saga] = await tx
+        .insert(checkoutSagas)
+        .values({
+          orderId: row.id,
+          state: 'RESERVING_STOCK',
+          startedSteps: ['reserve'],
+          stepStartedAt: sql`now()`,
+          leaseOwner: order.sagaOwner.owner,
+          leaseUntil: sql`now() + ${order.sagaOwner.leaseMs}::int * interval '1 millisecond'`,
+        })
+        .returning();
       await this.outbox.publish(tx, OrderPlaced, {
         orderId: row.id,
         userId: row.userId,
@@ -106,7 +120,7 @@ export class OrdersRepository {
         total: order.total,
         placedAt: row.createdAt.toISOString(),
       });
-      return { row, view: toOrderView(row, lines) };
+      return { row, view: toOrderView(row, lines), saga: saga as SagaRow };
     });
     if (created) return { created: true, ...created };
     const existing = await this.findByKey(order.userId, order.idempotencyKey);

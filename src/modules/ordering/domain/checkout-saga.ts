@@ -32,9 +32,19 @@ export function isTerminal(state: SagaState): boolean {
   return TERMINAL_STATES.includes(state);
 }
 
-/** A customer may cancel until the order is being confirmed. */
-export function isCancellable(state: SagaState): boolean {
-  return state === 'RESERVING_STOCK' || state === 'PROCESSING_PAYMENT' || state === 'CREATING_SHIPMENT';
+/**
+ * A customer may cancel until payment is done: the request is accepted only before
+ * the shipment is asked for, since a shipment cannot be undone (shipping has no
+ * cancellation). The saga acts on an accepted cancellation at its next step boundary,
+ * which is at the latest just before it would create the shipment.
+ */
+export function acceptsCancellation(state: SagaState): boolean {
+  return state === 'RESERVING_STOCK' || state === 'PROCESSING_PAYMENT';
+}
+
+/** Where the saga honours an accepted cancellation: before calling the step of this state. */
+export function honoursCancellation(state: SagaState): boolean {
+  return acceptsCancellation(state) || state === 'CREATING_SHIPMENT';
 }
 
 /** What is left to undo: steps begun and not yet compensated, newest first. */

@@ -40,9 +40,10 @@ export class PlaceOrder {
       total,
       shippingAddress: input.shippingAddress,
       paymentToken: input.paymentToken,
+      sagaOwner: { owner: this.runner.owner, leaseMs: this.runner.leaseMs },
     });
     if (!placed.created) return this.sameRequest(placed, requestHash);
-    void this.runner.drive(placed.view.id);
+    void this.runner.drive(placed.view.id, { saga: placed.saga!, order: { ...placed.view, paymentToken: input.paymentToken } });
     return placed.view;
   }
 
