@@ -174,6 +174,15 @@ describe('checkout', () => {
     });
     expect(unknown.status).toBe(400);
     expect(unknown.body).toMatchObject({ code: 'ORDERING.UNORDERABLE_LINES', errors: [{ field: 'lines.0.productId' }] });
+    // A cheap product's id with a dear product's SKU: refused, not priced as one and shipped as the other.
+    const cheap = await sellable(shop.http, admin, { stock: 5, price: 100 });
+    const dear = await sellable(shop.http, admin, { stock: 5, price: 90_000 });
+    const swapped = await placeOrder(shop.http, customer.token, {
+      ...orderBody([{ item: cheap, quantity: 1 }]),
+      lines: [{ productId: cheap.productId, sku: dear.sku, quantity: 1 }],
+    });
+    expect(swapped.status).toBe(400);
+    expect(swapped.body.errors).toEqual([{ field: 'lines.0.sku', message: 'this SKU is stock of another product' }]);
     expect(await sql('SELECT 1 FROM ordering.orders WHERE user_id = $1', [customer.id])).toHaveLength(0);
     expect((await shop.http.post('/api/v1/orders', { body: {}, headers: { 'idempotency-key': 'k' } })).status).toBe(401);
   });

@@ -22,6 +22,14 @@ export class GetStock extends Query<StockView | null> {
   }
 }
 
+/** The stock items among `skus` that exist, in one round trip (unknown SKUs are absent). */
+@ContractQuery('inventory', 'GetStockItems')
+export class GetStockItems extends Query<StockView[]> {
+  constructor(public readonly skus: string[]) {
+    super();
+  }
+}
+
 export interface StockLine {
   sku: string;
   quantity: number;

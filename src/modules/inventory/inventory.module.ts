@@ -5,6 +5,7 @@ import { CommitStockHandler } from './commit-stock/commit-stock.handler.js';
 import { ReservationsRepository } from './db/reservations.repository.js';
 import { StockItemsRepository } from './db/stock-items.repository.js';
 import { GetStockHandler } from './get-stock/get-stock.handler.js';
+import { GetStockItemsHandler } from './get-stock-items/get-stock-items.handler.js';
 import { GetStockWithNameController } from './get-stock-with-name/get-stock-with-name.http.controller.js';
 import { ReleaseStockHandler } from './release-stock/release-stock.handler.js';
 import { ReserveStockHandler } from './reserve-stock/reserve-stock.handler.js';
@@ -21,6 +22,7 @@ export const INVENTORY = 'inventory';
     StockItemsRepository,
     ReservationsRepository,
     GetStockHandler,
+    GetStockItemsHandler,
     ReserveStockHandler,
     ReleaseStockHandler,
     CommitStockHandler,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { MODULE_DATABASE, type ModuleDatabase } from '../../../platform/database/module-database.js';
 import { OUTBOX, type Outbox } from '../../../platform/events/outbox.js';
 import type { Db } from '../../../platform/database/module-database.js';
@@ -35,6 +35,12 @@ export class StockItemsRepository {
   async findBySku(sku: string): Promise<StockView | null> {
     const [row] = await this.database.db.select().from(stockItems).where(eq(stockItems.sku, sku)).limit(1);
     return row ? toView(row) : null;
+  }
+
+  async findBySkus(skus: string[]): Promise<StockView[]> {
+    if (skus.length === 0) return [];
+    const rows = await this.database.db.select().from(stockItems).where(inArray(stockItems.sku, skus));
+    return rows.map(toView);
   }
 
   /**

@@ -32,6 +32,14 @@ export class CatalogUnavailableError extends DomainError {
   }
 }
 
+export class InventoryUnavailableError extends DomainError {
+  readonly code = 'ORDERING.INVENTORY_UNAVAILABLE';
+  readonly kind = 'unavailable' as const;
+  constructor() {
+    super('Inventory could not check the order lines; nothing was stored. Try again with the same Idempotency-Key.');
+  }
+}
+
 export class OrderNotCancellableError extends DomainError {
   readonly code = 'ORDERING.ORDER_NOT_CANCELLABLE';
   readonly kind = 'conflict' as const;

@@ -3,10 +3,16 @@ import { Injectable } from '@nestjs/common';
 import type { FieldProblem } from '../../../platform/contracts/index.js';
 import { ContractBus } from '../../../platform/dispatch/contract-bus.js';
 import { GetProducts, type ProductView } from '../../catalog/contract.js';
+import { GetStockItems } from '../../inventory/contract.js';
 import { CheckoutSagaRunner } from '../checkout-saga/checkout-saga.runner.js';
 import type { OrderLineView } from '../contract.js';
 import { OrdersRepository } from '../db/orders.repository.js';
-import { CatalogUnavailableError, IdempotencyKeyReusedError, UnorderableLinesError } from '../domain/order-errors.js';
+import {
+  CatalogUnavailableError,
+  IdempotencyKeyReusedError,
+  InventoryUnavailableError,
+  UnorderableLinesError,
+} from '../domain/order-errors.js';
 import { requestHashOf, type PlaceOrderInput } from '../domain/place-order-input.js';
 import type { OrderView } from '../order-view.js';
 
@@ -52,17 +58,28 @@ export class PlaceOrder {
     return order.view;
   }
 
+  /**
+   * Prices each line from catalog and checks with inventory that its SKU is stock of
+   * that very product (so nobody pays for one product and receives another), in two
+   * batched calls made together.
+   */
   private async price(input: PlaceOrderInput): Promise<OrderLineView[]> {
-    let products: ProductView[];
-    try {
-      products = await this.contracts.query(new GetProducts(input.lines.map((line) => line.productId)));
-    } catch {
-      throw new CatalogUnavailableError();
-    }
+    const [catalog, inventory] = await Promise.allSettled([
+      this.contracts.query(new GetProducts(input.lines.map((line) => line.productId))),
+      this.contracts.query(new GetStockItems(input.lines.map((line) => line.sku))),
+    ]);
+    if (catalog.status === 'rejected') throw new CatalogUnavailableError();
+    if (inventory.status === 'rejected') throw new InventoryUnavailableError();
+    const products: ProductView[] = catalog.value;
+    const productOfSku = new Map(inventory.value.map((item) => [item.sku, item.productId]));
     const byId = new Map(products.map((p) => [p.id, p]));
-    const problems: FieldProblem[] = input.lines.flatMap((line, i) =>
-      byId.has(line.productId) ? [] : [{ field: `lines.${i}.productId`, message: 'no such product in the catalog' }],
-    );
+    const problems: FieldProblem[] = input.lines.flatMap((line, i) => {
+      if (!byId.has(line.productId)) return [{ field: `lines.${i}.productId`, message: 'no such product in the catalog' }];
+      const owner = productOfSku.get(line.sku);
+      if (owner === undefined) return [{ field: `lines.${i}.sku`, message: 'no stock item has this SKU' }];
+      if (owner !== line.productId) return [{ field: `lines.${i}.sku`, message: 'this SKU is stock of another product' }];
+      return [];
+    });
     const currencies = new Set(products.map((p) => p.price.currency));
     if (currencies.size > 1) problems.push({ field: 'lines', message: 'all products of one order must share a currency' });
     if (problems.length) throw new UnorderableLinesError(problems);
