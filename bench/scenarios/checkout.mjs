@@ -150,7 +150,12 @@ export default {
     const concurrency = Number(process.env.BENCH_CHECKOUT_CONCURRENCY ?? 32);
     const products = Number(process.env.BENCH_CHECKOUT_PRODUCTS ?? 50);
     const databaseUrl = await freshDatabase(config.postgresUrl, 'shop_bench_checkout');
-    const { child, baseUrl } = await startMonolith({ databaseUrl, workDir, nodeArgs: config.monolithNodeArgs });
+    const { child, baseUrl } = await startMonolith({
+      databaseUrl,
+      workDir,
+      nodeArgs: config.monolithNodeArgs,
+      env: process.env.BENCH_DB_POOL_SIZE ? { DB_POOL_SIZE: process.env.BENCH_DB_POOL_SIZE } : {},
+    });
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     const watcher = confirmationWatcher(client);

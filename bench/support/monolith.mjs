@@ -29,7 +29,7 @@ const APP_ENV_KEYS = [
  * logging to `<workDir>/monolith.log`, and waits for `/health/ready`. It migrates the
  * database itself on start. Returns the child handle plus its base URL.
  */
-export async function startMonolith({ databaseUrl, workDir, nodeArgs = [], readyTimeoutMs = 60_000 }) {
+export async function startMonolith({ databaseUrl, workDir, nodeArgs = [], readyTimeoutMs = 60_000, env: extraEnv = {} }) {
   const main = path.join(REPO_ROOT, 'dist/main.js');
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm run bench does)`);
   const port = await freePort();
@@ -45,6 +45,7 @@ export async function startMonolith({ databaseUrl, workDir, nodeArgs = [], ready
     DB_POOL_SIZE: '10',
     BOOTSTRAP_ADMIN_EMAIL: BENCH_ADMIN.email,
     BOOTSTRAP_ADMIN_PASSWORD: BENCH_ADMIN.password,
+    ...extraEnv,
   });
   const child = startChild({
     name: 'monolith',

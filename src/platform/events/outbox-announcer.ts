@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DatabaseEngine } from '../database/database-engine.js';
 
 /**
@@ -9,6 +10,8 @@ import type { DatabaseEngine } from '../database/database-engine.js';
  * module at a time, sent from outside the publishing transactions.
  */
 export class OutboxAnnouncer {
+  /** Signs this process's NOTIFYs, so its own relay (already woken directly) can skip them. */
+  readonly instanceId = randomUUID();
   private readonly local = new Set<(module: string) => void>();
   private readonly pending = new Set<string>();
   private readonly sending = new Map<string, Promise<void>>();
@@ -41,7 +44,7 @@ export class OutboxAnnouncer {
     try {
       while (this.pending.delete(module)) {
         // A lost NOTIFY only delays delivery until the next poll.
-        await this.engine.notify(this.channel, module).catch(() => undefined);
+        await this.engine.notify(this.channel, `${module}:${this.instanceId}`).catch(() => undefined);
       }
     } finally {
       this.sending.delete(module);
@@ -51,3 +54,9 @@ export class OutboxAnnouncer {
 }
 
 export const OUTBOX_ANNOUNCER = Symbol('OUTBOX_ANNOUNCER');
+
+/** The module a NOTIFY payload announces, and which announcer sent it (absent from older senders). */
+export function announcementOf(payload: string): { module: string; from: string | undefined } {
+  const [module = '', from] = payload.split(':');
+  return { module, from };
+}

@@ -11,7 +11,7 @@ import { errorText } from './apply-once.js';
 import { EventRoutes } from './event-routes.js';
 import { EVENT_TRANSPORT, type Delivery, type EventTransport } from './event-transport.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
-import { OUTBOX_ANNOUNCER, type OutboxAnnouncer } from './outbox-announcer.js';
+import { announcementOf, OUTBOX_ANNOUNCER, type OutboxAnnouncer } from './outbox-announcer.js';
 
 export interface OutboxRow {
   seq: string | number;
@@ -72,7 +72,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     await this.transport.start();
     if (!this.config.events.relay) return;
     const unlistenLocal = this.announcer.onCommitted((module) => this.wake(module));
-    const unlistenRemote = await this.engine.listen(OUTBOX_CHANNEL, (module) => this.wake(module));
+    const unlistenRemote = await this.engine.listen(OUTBOX_CHANNEL, (payload) => {
+      // This process's own commits already woke the relay directly; a second wake would only re-scan.
+      const { module, from } = announcementOf(payload);
+      if (from !== this.announcer.instanceId) this.wake(module);
+    });
     this.unlisten = async () => {
       unlistenLocal();
       await unlistenRemote();
