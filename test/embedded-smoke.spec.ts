@@ -1,11 +1,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ADDRESS, placeOrder, settledOrder } from './support/checkout-fixture.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 /**
  * `npm start` on a bare machine: no DATABASE_URL, no admin configured. The shop runs
- * on embedded PGlite in the data folder and keeps everything across a restart.
+ * on embedded PGlite in the data folder, takes an order through checkout, and keeps
+ * everything across a restart.
  */
 describe('embedded PGlite smoke scenario', () => {
   const bare = { BOOTSTRAP_ADMIN_EMAIL: '', BOOTSTRAP_ADMIN_PASSWORD: '' };
@@ -42,6 +44,21 @@ describe('embedded PGlite smoke scenario', () => {
     const read = await shop.http.get('/api/v1/inventory/TEAPOT-1', { token });
     expect(read.body).toMatchObject({ quantity: 4, productName: 'Embedded teapot', degraded: [] });
 
+    // A whole checkout on the single embedded connection: saga, compensation-free path, events.
+    const shippable = await shop.http.put(`/api/v1/shipping/items/${product.body.id}`, {
+      token,
+      body: { weightGrams: 900, lengthMm: 200, widthMm: 150, heightMm: 180, hazardous: false },
+    });
+    expect(shippable.status).toBe(201);
+    const customer = await shop.customer('Embedded customer');
+    const placed = await placeOrder(shop.http, customer.token, {
+      lines: [{ productId: product.body.id, sku: 'TEAPOT-1', quantity: 1 }],
+      shippingAddress: ADDRESS,
+      paymentToken: 'tok_visa',
+    });
+    expect(placed.status).toBe(202);
+    expect(await settledOrder(shop.http, customer.token, placed.body.id)).toMatchObject({ status: 'CONFIRMED' });
+
     // A second process on the same data folder is refused instead of corrupting it.
     await expect(startTestApp({ embedded: true, env: bare, dataDir: shop.dataDir })).rejects.toThrow(/in use by process/);
 
@@ -52,7 +69,7 @@ describe('embedded PGlite smoke scenario', () => {
     // Same signing key (kept in the data folder), same rows, and no second admin.
     const again = await shop.http.get('/api/v1/inventory/TEAPOT-1', { token });
     expect(again.status).toBe(200);
-    expect(again.body).toMatchObject({ quantity: 4, productName: 'Embedded teapot' });
+    expect(again.body).toMatchObject({ quantity: 3, productName: 'Embedded teapot' });
     expect(JSON.parse(readFileSync(credentialsFile, 'utf8'))).toEqual(credentials);
   });
 });
