@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAYMENT_PROVIDER } from '../../src/modules/payments/provider/payment-provider.js';
+import type { SimulatedPaymentProvider } from '../../src/modules/payments/provider/simulated-payment-provider.js';
 import { orderBody, placeOrder, sellable, settledOrder } from '../support/checkout-fixture.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
@@ -76,5 +78,46 @@ describe('checkout faults', () => {
     await waitFor(async () => (await sagaState(placed.body.id)) === 'COMPENSATION_FAILED', { what: 'the saga to be parked again' });
     const notParked = await shop.http.post(`/api/v1/orders/checkouts/${placed.body.id}/retry`, { token: admin });
     expect(notParked.status).toBe(202);
+  });
+});
+
+/**
+ * A payment provider slower than the step's deadline: every ProcessPayment call times
+ * out on the saga's side (while the provider goes on with it), so the step runs past
+ * CHECKOUT_STEP_DEADLINE_MS and the order is cancelled STEP_TIMED_OUT. Its outcome was
+ * unknown, so it is compensated too: the charge that did happen behind the timeouts
+ * is refunded, once.
+ */
+describe('a checkout step that never answers in time', () => {
+  let shop: TestApp;
+
+  beforeAll(async () => {
+    shop = await startTestApp({
+      env: {
+        PAYMENTS_SIM_LATENCY_MS: '300',
+        CHECKOUT_STEP_TIMEOUT_MS: '100',
+        CHECKOUT_STEP_DEADLINE_MS: '250',
+        CHECKOUT_RETRY_BACKOFF_MS: '50',
+        CHECKOUT_COMPENSATION_ATTEMPTS: '30',
+      },
+    });
+  });
+  afterAll(async () => {
+    await shop.close();
+  });
+
+  it('should time the step out, cancel STEP_TIMED_OUT, and refund the charge made behind the timeouts once', async () => {
+    const admin = await shop.adminToken();
+    const kettle = await sellable(shop.http, admin, { stock: 3 });
+    const customer = await shop.customer();
+    const placed = await placeOrder(shop.http, customer.token, orderBody([{ item: kettle, quantity: 1 }]));
+    const order = await settledOrder(shop.http, customer.token, placed.body.id);
+    expect(order).toMatchObject({ status: 'CANCELLED', cancellationReason: 'STEP_TIMED_OUT', shipment: null });
+    expect(await shop.database!.sql('SELECT status FROM payments.payments WHERE order_id = $1', [order.id])).toEqual([{ status: 'REFUNDED' }]);
+    const charges = shop.app.get<SimulatedPaymentProvider>(PAYMENT_PROVIDER).charges().filter((c) => c.description.includes(order.id));
+    expect(charges).toMatchObject([{ refunded: true }]);
+    expect(await shop.database!.sql('SELECT quantity, reserved FROM inventory.stock_items WHERE sku = $1', [kettle.sku])).toEqual([
+      { quantity: 3, reserved: 0 },
+    ]);
   });
 });
