@@ -81,5 +81,5 @@ describe('a checkout whose process is killed between saga steps', () => {
     expect(
       await sql("SELECT type FROM ordering.outbox WHERE payload->>'orderId' = $1 ORDER BY seq", [orderId]),
     ).toEqual([{ type: 'ordering.OrderPlaced' }, { type: 'ordering.OrderConfirmed' }]);
-  });
+  }, 60_000);
 });

@@ -112,7 +112,7 @@ describe('checkout', () => {
     const other = await placeOrder(shop.http, customer.token, orderBody([{ item: kettle, quantity: 2 }]), key);
     expect(other.status).toBe(409);
     expect(other.body.code).toBe('ORDERING.IDEMPOTENCY_KEY_REUSED');
-  });
+  }, 60_000);
 
   it('should confirm exactly 10 of 50 concurrent orders for the last 10 units', async () => {
     const kettle = await sellable(shop.http, admin, { stock: 10 });
@@ -127,7 +127,7 @@ describe('checkout', () => {
     expect(outcomes.filter((o) => o.status === 'CONFIRMED')).toHaveLength(10);
     expect(outcomes.filter((o) => o.cancellationReason === 'OUT_OF_STOCK')).toHaveLength(40);
     expect(await levels(kettle.sku)).toEqual({ quantity: 0, reserved: 0 });
-  });
+  }, 60_000);
 
   it('should not let one customer read or cancel another customer\'s order (BOLA)', async () => {
     const kettle = await sellable(shop.http, admin, { stock: 5 });
