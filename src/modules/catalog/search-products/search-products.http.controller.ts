@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { z } from 'zod';
 import { Public } from '../../../platform/auth/access-decorators.js';
+import { pageSchemaOf, pagingFields } from '../../../platform/http/paging.js';
 import { ValidQuery } from '../../../platform/http/validated-input.js';
 import { ApiRoute } from '../../../platform/openapi/route-docs.js';
 import type { ProductView } from '../contract.js';
@@ -12,17 +13,11 @@ const searchQuery = z
     q: z.string().trim().min(1).max(200).optional(),
     category: z.string().trim().min(1).max(100).optional(),
     tag: z.string().trim().min(1).max(50).optional(),
-    page: z.coerce.number().int().min(1).max(10_000).default(1),
-    pageSize: z.coerce.number().int().min(1).max(100).default(20),
+    ...pagingFields,
   })
   .strict();
 
-const pageSchema = z.object({
-  items: z.array(productViewSchema),
-  page: z.number().int(),
-  pageSize: z.number().int(),
-  total: z.number().int(),
-});
+const pageSchema = pageSchemaOf(productViewSchema);
 
 @Controller('api/v1/catalog/products')
 export class SearchProductsController {

@@ -2,35 +2,26 @@ import { Controller, Get } from '@nestjs/common';
 import { z } from 'zod';
 import { CurrentUser } from '../../../platform/auth/access-decorators.js';
 import type { Principal } from '../../../platform/auth/principal.js';
+import { pageSchemaOf, pagingFields } from '../../../platform/http/paging.js';
 import { ValidQuery } from '../../../platform/http/validated-input.js';
 import { ApiRoute } from '../../../platform/openapi/route-docs.js';
 import { NOTIFICATION_TEMPLATES, type NotificationPage } from '../contract.js';
 import { NotificationsRepository } from '../db/notifications.repository.js';
 
-const pageQuery = z
-  .object({
-    page: z.coerce.number().int().min(1).max(10_000).default(1),
-    pageSize: z.coerce.number().int().min(1).max(100).default(20),
-  })
-  .strict();
+const pageQuery = z.strictObject(pagingFields);
 
-const pageSchema = z.object({
-  items: z.array(
-    z.object({
-      id: z.uuid(),
-      recipientUserId: z.uuid(),
-      channel: z.literal('email'),
-      template: z.enum(NOTIFICATION_TEMPLATES),
-      subject: z.string(),
-      body: z.string(),
-      eventId: z.uuid(),
-      sentAt: z.string(),
-    }),
-  ),
-  page: z.number().int(),
-  pageSize: z.number().int(),
-  total: z.number().int(),
-});
+const pageSchema = pageSchemaOf(
+  z.object({
+    id: z.uuid(),
+    recipientUserId: z.uuid(),
+    channel: z.literal('email'),
+    template: z.enum(NOTIFICATION_TEMPLATES),
+    subject: z.string(),
+    body: z.string(),
+    eventId: z.uuid(),
+    sentAt: z.string(),
+  }),
+);
 
 @Controller('api/v1/notifications')
 export class ListNotificationsController {

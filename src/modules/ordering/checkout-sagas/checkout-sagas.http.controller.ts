@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { z } from 'zod';
 import { Roles } from '../../../platform/auth/access-decorators.js';
+import { pagingFields } from '../../../platform/http/paging.js';
 import { ValidParams, ValidQuery } from '../../../platform/http/validated-input.js';
 import { ApiRoute } from '../../../platform/openapi/route-docs.js';
 import { CheckoutSagaRunner } from '../checkout-saga/checkout-saga.runner.js';
@@ -22,8 +23,7 @@ const STATES = [
 
 const listQuery = z.strictObject({
   state: z.enum(STATES).default('COMPENSATION_FAILED'),
-  page: z.coerce.number().int().min(1).max(10_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+  ...pagingFields,
 });
 
 const sagaSchema = z.object({

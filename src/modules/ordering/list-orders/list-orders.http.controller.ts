@@ -2,22 +2,17 @@ import { Controller, Get } from '@nestjs/common';
 import { z } from 'zod';
 import { CurrentUser } from '../../../platform/auth/access-decorators.js';
 import type { Principal } from '../../../platform/auth/principal.js';
+import { pageSchemaOf, pagingFields } from '../../../platform/http/paging.js';
 import { ValidQuery } from '../../../platform/http/validated-input.js';
 import { ApiRoute } from '../../../platform/openapi/route-docs.js';
 import { OrdersRepository } from '../db/orders.repository.js';
 import { orderViewSchema, type OrderView } from '../order-view.js';
 
 const pageQuery = z.strictObject({
-  page: z.coerce.number().int().min(1).max(10_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+  ...pagingFields,
 });
 
-const pageSchema = z.object({
-  items: z.array(orderViewSchema),
-  page: z.number().int(),
-  pageSize: z.number().int(),
-  total: z.number().int(),
-});
+const pageSchema = pageSchemaOf(orderViewSchema);
 
 @Controller('api/v1/orders')
 export class ListOrdersController {

@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { z } from 'zod';
 import { Roles } from '../../../platform/auth/access-decorators.js';
 import { ContractBus } from '../../../platform/dispatch/contract-bus.js';
+import { pageSchemaOf, pagingFields } from '../../../platform/http/paging.js';
 import { ValidQuery } from '../../../platform/http/validated-input.js';
 import { ApiRoute } from '../../../platform/openapi/route-docs.js';
 import { GetOrderSummaries, type OrderSummaryPage } from '../contract.js';
@@ -13,18 +14,12 @@ const listQuery = z
   .object({
     status: z.enum(SUMMARY_STATUSES).optional(),
     ...periodFields,
-    page: z.coerce.number().int().min(1).max(10_000).default(1),
-    pageSize: z.coerce.number().int().min(1).max(100).default(20),
+    ...pagingFields,
   })
   .strict()
   .superRefine(fromBeforeTo);
 
-const pageSchema = z.object({
-  items: z.array(orderSummarySchema),
-  page: z.number().int(),
-  pageSize: z.number().int(),
-  total: z.number().int(),
-});
+const pageSchema = pageSchemaOf(orderSummarySchema);
 
 @Controller('api/v1/reporting/orders')
 @Roles('admin')
