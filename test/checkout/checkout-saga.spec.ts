@@ -183,6 +183,15 @@ describe('checkout', () => {
     });
     expect(swapped.status).toBe(400);
     expect(swapped.body.errors).toEqual([{ field: 'lines.0.sku', message: 'this SKU is stock of another product' }]);
+    // Totals the checkout cannot take: nothing to pay, or beyond what can be stored and charged.
+    const free = await sellable(shop.http, admin, { stock: 5, price: 0 });
+    const nothingToPay = await placeOrder(shop.http, customer.token, orderBody([{ item: free, quantity: 1 }]));
+    expect(nothingToPay.status).toBe(400);
+    expect(nothingToPay.body.errors).toEqual([{ field: 'lines', message: expect.stringContaining('costs nothing') }]);
+    const jewel = await sellable(shop.http, admin, { stock: 5, price: 2_000_000_000 });
+    const tooDear = await placeOrder(shop.http, customer.token, orderBody([{ item: jewel, quantity: 2 }]));
+    expect(tooDear.status).toBe(400);
+    expect(tooDear.body.errors).toEqual([{ field: 'lines', message: expect.stringContaining('largest amount') }]);
     expect(await sql('SELECT 1 FROM ordering.orders WHERE user_id = $1', [customer.id])).toHaveLength(0);
     expect((await shop.http.post('/api/v1/orders', { body: {}, headers: { 'idempotency-key': 'k' } })).status).toBe(401);
   });

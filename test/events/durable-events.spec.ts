@@ -238,6 +238,22 @@ describe.each(modes)('durable events with $name', (mode) => {
     }
   });
 
+  it('should replay an event that is not delivered yet, so a rebuild cannot miss it', async () => {
+    await shop!.close({ keepData: true });
+    await start({ EVENTS_RELAY: 'false' });
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const pending = await register('Pending');
+    expect(
+      await database!.sql("SELECT 1 FROM identity.outbox WHERE payload->>'userId' = $1 AND published_at IS NULL", [pending.id]),
+    ).toHaveLength(1);
+    const replay = await shop!.http.post('/ops/events/replay', {
+      token: await shop!.adminToken(),
+      body: { publisher: 'identity', subscriber: 'notifications', types: ['identity.UserRegistered'], since },
+    });
+    expect(replay.status).toBe(202);
+    await waitFor(async () => (await welcomesFor(pending.id)) === 1, { what: 'the replayed welcome' });
+  });
+
   it('should refuse the operator endpoints to non-admins and name bad fields', async () => {
     const customer = await shop!.customer();
     expect((await shop!.http.get('/ops/events/dead-letters?consumer=notifications', { token: customer.token })).status).toBe(403);

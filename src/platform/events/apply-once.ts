@@ -56,9 +56,21 @@ export async function applyOnce(
 
 const SAVEPOINT = 'apply_each_event';
 
+/** The logging context of an event's handling: its log lines carry the event and its correlation. */
+function contextOf(envelope: EventEnvelope) {
+  return {
+    requestId: envelope.id,
+    correlationId: envelope.correlationId,
+    causationId: envelope.id,
+    traceparent: envelope.traceparent,
+  };
+}
+
 /** An event's work, waiting for the transaction it will share with the others. */
 interface Enlisted {
   envelope: EventEnvelope;
+  /** The event's place in the batch: works run in that order, not in the order their handlers got to `apply`. */
+  position: number;
   work: (tx: Db) => Promise<void>;
   settle: (outcome: PromiseSettledResult<ApplyOutcome>) => void;
 }
@@ -69,8 +81,11 @@ interface Enlisted {
  * gathered and run together in one consumer transaction with a single inbox insert,
  * each event's work behind a savepoint of its own, which saves a commit (and its WAL
  * flush) per event. An event whose work fails is undone alone and reported failed;
- * the others commit. Only if the shared transaction itself fails (its commit, a lost
- * connection) does each event's work run again alone, in its own transaction.
+ * the others commit, and their work is not run again. Only if the shared transaction
+ * itself fails (a deadlock with another transaction, its commit, a lost connection)
+ * is all of it undone, and each event's work runs again alone in its own
+ * transaction: work with an outside effect (a message sent) must tolerate that, as it
+ * must tolerate any redelivery (the sender's idempotency key).
  */
 export async function applyEach(
   engine: DatabaseEngine,
@@ -86,32 +101,27 @@ export async function applyEach(
   const arrived = () => {
     if (--waitingFor === 0) allEnlisted();
   };
-  const enlist = (envelope: EventEnvelope, work: Enlisted['work']) =>
+  const enlist = (envelope: EventEnvelope, position: number, work: Enlisted['work']) =>
     new Promise<ApplyOutcome>((resolve, reject) => {
       enlisted.push({
         envelope,
-        work,
+        position,
+        work: (tx) => requestContext.run(contextOf(envelope), () => work(tx)),
         settle: (result) => (result.status === 'fulfilled' ? resolve(result.value) : reject(result.reason)),
       });
       arrived();
     });
 
-  const runHandler = async (envelope: EventEnvelope): Promise<ApplyOutcome> => {
+  const runHandler = async (envelope: EventEnvelope, position: number): Promise<ApplyOutcome> => {
     let called = false;
     let outcome: ApplyOutcome | undefined;
     const apply: ApplyOnce = async (work) => {
       if (called) throw new Error(`${subscription.name} called apply twice for one event`);
       called = true;
-      outcome = await enlist(envelope, work);
-    };
-    const context = {
-      requestId: envelope.id,
-      correlationId: envelope.correlationId,
-      causationId: envelope.id,
-      traceparent: envelope.traceparent,
+      outcome = await enlist(envelope, position, work);
     };
     try {
-      await requestContext.run(context, () => subscription.handle(envelope, apply));
+      await requestContext.run(contextOf(envelope), () => subscription.handle(envelope, apply));
     } catch (error) {
       if (!called) arrived(); // failed before apply: nothing of it to wait for
       throw error;
@@ -119,7 +129,7 @@ export async function applyEach(
     if (!called) {
       // A handler that decided there was nothing to do still marks the event as seen.
       called = true;
-      return enlist(envelope, async () => undefined);
+      return enlist(envelope, position, async () => undefined);
     }
     // apply failed and the handler swallowed the error: the event was not applied.
     if (!outcome) throw new Error(`${subscription.name} returned after its apply failed; the event was not applied`);
@@ -129,6 +139,8 @@ export async function applyEach(
   const results = Promise.allSettled(envelopes.map(runHandler));
   if (envelopes.length > 0) {
     await ready;
+    // Every batch takes its rows in the order of its events (outbox order), not at random.
+    enlisted.sort((a, b) => a.position - b.position);
     await runEnlisted(consumer, inbox, subscription.name, enlisted);
   }
   return results;
@@ -151,9 +163,9 @@ async function runEnlisted(
         const outcomes: PromiseSettledResult<ApplyOutcome>[] = [];
         const failed: string[] = [];
         // Each event's work behind a savepoint of its own: a failing one is undone alone,
-        // and the others are never run twice (their work may include a non-transactional
-        // call, such as sending a message). One name, released and set again between
-        // events in the same round trip, so the savepoints do not nest.
+        // and the others are not run again because of it (their work may include a
+        // non-transactional call, such as sending a message). One name, released and set
+        // again between events in the same round trip, so the savepoints do not nest.
         await runStatements(tx, [`SAVEPOINT ${SAVEPOINT}`]);
         for (const item of enlisted) {
           // The first of two copies of one event takes the inbox row; the second is a duplicate.

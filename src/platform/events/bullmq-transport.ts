@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -21,6 +22,12 @@ interface JobData {
   subscription: string;
   envelopes?: EventEnvelope[];
   envelope?: EventEnvelope;
+}
+
+function batchJobId(subscription: string, batch: Delivery[], attemptKey: string | undefined): string {
+  const events = createHash('sha256');
+  for (const delivery of batch) events.update(delivery.envelope.id);
+  return [subscription, events.digest('hex').slice(0, 32), attemptKey].filter(Boolean).join('.');
 }
 
 const envelopesOf = (data: JobData): EventEnvelope[] => data.envelopes ?? (data.envelope ? [data.envelope] : []);
@@ -98,14 +105,15 @@ export class BullMqEventTransport implements EventTransport {
       [...byConsumer].map(([consumer, batches]) =>
         this.queue(consumer).addBulk(
           batches.map((batch) => {
-            const { subscription, envelope, attemptKey } = batch[0]!;
+            const { subscription, attemptKey } = batch[0]!;
             return {
               name: subscription.name,
               data: { subscription: subscription.name, envelopes: batch.map((delivery) => delivery.envelope) },
               opts: {
                 // The same batch, the same job: a relay retry does not queue it twice while
-                // the first is pending. Replays and re-drives carry their own key.
-                jobId: [subscription.name, envelope.id, batch.length, attemptKey].filter(Boolean).join('.'),
+                // the first is pending. The id names every event of the batch (a batch that
+                // differs by one event is another job), and replays and re-drives carry their own key.
+                jobId: batchJobId(subscription.name, batch, attemptKey),
                 attempts: maxAttempts,
                 backoff: { type: 'exponential', delay: backoffMs, jitter: 0.5 },
                 removeOnComplete: true,

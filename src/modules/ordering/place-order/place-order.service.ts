@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { FieldProblem } from '../../../platform/contracts/index.js';
+import type { FieldProblem, Money } from '../../../platform/contracts/index.js';
 import { ContractBus } from '../../../platform/dispatch/contract-bus.js';
 import { GetProducts, type ProductView } from '../../catalog/contract.js';
 import { GetStockItems } from '../../inventory/contract.js';
@@ -13,6 +13,7 @@ import {
   InventoryUnavailableError,
   UnorderableLinesError,
 } from '../domain/order-errors.js';
+import { totalOf, totalProblem } from '../domain/order-total.js';
 import { requestHashOf, type PlaceOrderInput } from '../domain/place-order-input.js';
 import type { OrderView } from '../order-view.js';
 
@@ -35,8 +36,7 @@ export class PlaceOrder {
     const earlier = await this.orders.findByKey(userId, idempotencyKey);
     if (earlier) return this.sameRequest(earlier, requestHash);
 
-    const lines = await this.price(input);
-    const total = { amount: lines.reduce((sum, l) => sum + l.unitPrice.amount * l.quantity, 0), currency: lines[0]!.unitPrice.currency };
+    const { lines, total } = await this.price(input);
     const placed = await this.orders.place({
       id: randomUUID(),
       userId,
@@ -63,7 +63,7 @@ export class PlaceOrder {
    * that very product (so nobody pays for one product and receives another), in two
    * batched calls made together.
    */
-  private async price(input: PlaceOrderInput): Promise<OrderLineView[]> {
+  private async price(input: PlaceOrderInput): Promise<{ lines: OrderLineView[]; total: Money }> {
     const [catalog, inventory] = await Promise.allSettled([
       this.contracts.query(new GetProducts(input.lines.map((line) => line.productId))),
       this.contracts.query(new GetStockItems(input.lines.map((line) => line.sku))),
@@ -83,9 +83,13 @@ export class PlaceOrder {
     const currencies = new Set(products.map((p) => p.price.currency));
     if (currencies.size > 1) problems.push({ field: 'lines', message: 'all products of one order must share a currency' });
     if (problems.length) throw new UnorderableLinesError(problems);
-    return input.lines.map((line) => {
+    const lines = input.lines.map((line) => {
       const product = byId.get(line.productId)!;
       return { productId: line.productId, sku: line.sku, quantity: line.quantity, unitPrice: product.price, productName: product.name };
     });
+    const total = totalOf(lines);
+    const problem = totalProblem(total.amount);
+    if (problem) throw new UnorderableLinesError([{ field: 'lines', message: problem }]);
+    return { lines, total };
   }
 }

@@ -50,7 +50,6 @@ export class EventOperations {
         FROM ${sql.identifier(request.publisher)}.outbox
        WHERE type IN (${sql.join(request.types.map((t) => sql`${t}`), sql`, `)})
          AND occurred_at >= ${request.since.toISOString()}
-         AND published_at IS NOT NULL
        ORDER BY seq`)) as unknown as { rows: OutboxRow[] };
     const replayKey = `replay-${randomUUID()}`;
     const deliveries: Delivery[] = result.rows.flatMap((row) =>
