@@ -141,7 +141,7 @@ export async function applyEach(
     await ready;
     // Every batch takes its rows in the order of its events (outbox order), not at random.
     enlisted.sort((a, b) => a.position - b.position);
-    await runEnlisted(consumer, inbox, subscription.name, enlisted);
+    await runEnlisted(consumer, inbox, subscription, enlisted);
   }
   return results;
 }
@@ -149,10 +149,14 @@ export async function applyEach(
 async function runEnlisted(
   consumer: { transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> },
   inbox: InboxStatements,
-  subscriptionName: string,
+  subscription: Pick<Subscription, 'name' | 'databaseOnly'>,
   enlisted: Enlisted[],
 ): Promise<void> {
   if (enlisted.length === 0) return;
+  const subscriptionName = subscription.name;
+  // Work that only writes the consumer's tables needs no savepoint of its own: if one
+  // fails, all of the batch is undone and applied again event by event (below).
+  const savepoints = !subscription.databaseOnly;
   if (enlisted.length > 1) {
     try {
       const outcomes = await consumer.transaction(async (tx) => {
@@ -166,11 +170,16 @@ async function runEnlisted(
         // and the others are not run again because of it (their work may include a
         // non-transactional call, such as sending a message). One name, released and set
         // again between events in the same round trip, so the savepoints do not nest.
-        await runStatements(tx, [`SAVEPOINT ${SAVEPOINT}`]);
+        if (savepoints) await runStatements(tx, [`SAVEPOINT ${SAVEPOINT}`]);
         for (const item of enlisted) {
           // The first of two copies of one event takes the inbox row; the second is a duplicate.
           if (!recorded.delete(item.envelope.id)) {
             outcomes.push({ status: 'fulfilled', value: 'duplicate' });
+            continue;
+          }
+          if (!savepoints) {
+            await item.work(tx);
+            outcomes.push({ status: 'fulfilled', value: 'applied' });
             continue;
           }
           try {
@@ -189,8 +198,9 @@ async function runEnlisted(
       enlisted.forEach((item, index) => item.settle(outcomes[index]!));
       return;
     } catch {
-      // The shared transaction itself failed (its commit, say): each event alone, so
-      // what can be applied is, and what cannot fails on its own.
+      // The shared transaction itself failed (its commit, say), or a database-only
+      // work did: each event alone, so what can be applied is, and what cannot fails
+      // on its own.
     }
   }
   for (const item of enlisted) {

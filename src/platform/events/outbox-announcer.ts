@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DatabaseEngine } from '../database/database-engine.js';
 
 /**
@@ -6,15 +7,21 @@ import type { DatabaseEngine } from '../database/database-engine.js';
  * publishing transaction would be simpler, but Postgres serialises the commits of
  * transactions that notified (one lock on the notification queue), which the
  * event-delivery benchmark showed to be the ceiling on publishing. So: the relay in
- * this process is woken directly, and other processes get at most one NOTIFY per
- * module at a time, sent from outside the publishing transactions.
+ * this process is woken directly, and other processes get at most one NOTIFY at a
+ * time, sent from outside the publishing transactions, naming every module that
+ * committed events since the last one (a checkout commits in four modules at once),
+ * and at most one every NOTIFY_GAP_MS: other processes learn of new events that much
+ * later at worst, and a busy process sends a NOTIFY per few milliseconds instead of
+ * one per commit.
  */
+const NOTIFY_GAP_MS = 5;
+
 export class OutboxAnnouncer {
   /** Signs this process's NOTIFYs, so its own relay (already woken directly) can skip them. */
   readonly instanceId = randomUUID();
   private readonly local = new Set<(module: string) => void>();
   private readonly pending = new Set<string>();
-  private readonly sending = new Map<string, Promise<void>>();
+  private sending: Promise<void> | undefined;
 
   constructor(
     private readonly engine: DatabaseEngine,
@@ -30,33 +37,32 @@ export class OutboxAnnouncer {
   committed(module: string): void {
     for (const listener of this.local) listener(module);
     this.pending.add(module);
-    if (!this.sending.has(module)) void this.flush(module);
+    this.sending ??= this.flush();
   }
 
-  /** Resolves once every announcement made so far has been sent (or has failed). */
-  async settled(): Promise<void> {
-    await Promise.allSettled([...this.sending.values()]);
-  }
-
-  private async flush(module: string): Promise<void> {
-    let done!: () => void;
-    this.sending.set(module, new Promise<void>((resolve) => (done = resolve)));
+  private async flush(): Promise<void> {
     try {
-      while (this.pending.delete(module)) {
+      while (this.pending.size) {
+        const modules = [...this.pending].sort().join(',');
+        this.pending.clear();
         // A lost NOTIFY only delays delivery until the next poll.
-        await this.engine.notify(this.channel, `${module}:${this.instanceId}`).catch(() => undefined);
+        await this.engine.notify(this.channel, `${modules}:${this.instanceId}`).catch(() => undefined);
+        await sleep(NOTIFY_GAP_MS, undefined, { ref: false });
       }
     } finally {
-      this.sending.delete(module);
-      done();
+      this.sending = undefined;
     }
   }
 }
 
 export const OUTBOX_ANNOUNCER = Symbol('OUTBOX_ANNOUNCER');
 
-/** The module a NOTIFY payload announces, and which announcer sent it (absent from older senders). */
-export function announcementOf(payload: string): { module: string; from: string | undefined } {
-  const [module = '', from] = payload.split(':');
-  return { module, from };
+/**
+ * The modules a NOTIFY payload announces (`ordering,payments:<sender>`), and which
+ * announcer sent it (absent from older senders and from a NOTIFY sent inside a
+ * transaction, which names one module).
+ */
+export function announcementOf(payload: string): { modules: string[]; from: string | undefined } {
+  const [modules = '', from] = payload.split(':');
+  return { modules: modules.split(',').filter(Boolean), from };
 }

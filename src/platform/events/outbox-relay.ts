@@ -74,8 +74,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const unlistenLocal = this.announcer.onCommitted((module) => this.wake(module));
     const unlistenRemote = await this.engine.listen(OUTBOX_CHANNEL, (payload) => {
       // This process's own commits already woke the relay directly; a second wake would only re-scan.
-      const { module, from } = announcementOf(payload);
-      if (from !== this.announcer.instanceId) this.wake(module);
+      const { modules, from } = announcementOf(payload);
+      if (from !== this.announcer.instanceId) for (const module of modules) this.wake(module);
     });
     this.unlisten = async () => {
       unlistenLocal();

@@ -18,6 +18,14 @@ export type EventHandler<P> = (event: EventEnvelope<P>, apply: ApplyOnce) => Pro
 export interface SubscriptionOptions {
   /** `<consumer module>.<Name>`: stable, unique; names the inbox and dead-letter rows. */
   name: string;
+  /**
+   * The handler's work only writes the consumer's own tables: no message sent, no
+   * outside call, so running it again after a rollback changes nothing outside. A
+   * batch of such events then shares its transaction without a savepoint per event
+   * (a round trip each); if one fails, the whole batch is undone and each event is
+   * applied alone. Leave it unset when the work has an outside effect.
+   */
+  databaseOnly?: boolean;
 }
 
 export interface Subscription {
@@ -25,6 +33,8 @@ export interface Subscription {
   consumer: string;
   eventType: string;
   handle: EventHandler<unknown>;
+  /** See SubscriptionOptions.databaseOnly. */
+  databaseOnly?: boolean;
 }
 
 const SUBSCRIPTIONS = Symbol.for('shop.events.subscriptions');
@@ -33,6 +43,7 @@ interface Declared {
   method: string | symbol;
   eventType: IntegrationEventType<unknown>;
   name: string;
+  databaseOnly: boolean;
 }
 
 /**
@@ -47,7 +58,10 @@ export function OnIntegrationEvent<P>(eventType: IntegrationEventType<P>, option
     const list = (Reflect.getMetadata(SUBSCRIPTIONS, target.constructor) as Declared[] | undefined) ?? [];
     Reflect.defineMetadata(
       SUBSCRIPTIONS,
-      [...list, { method, eventType: eventType as IntegrationEventType<unknown>, name: options.name }],
+      [
+        ...list,
+        { method, eventType: eventType as IntegrationEventType<unknown>, name: options.name, databaseOnly: options.databaseOnly ?? false },
+      ],
       target.constructor,
     );
   };
@@ -56,7 +70,7 @@ export function OnIntegrationEvent<P>(eventType: IntegrationEventType<P>, option
 /** The subscriptions declared on one provider instance, bound to it. */
 export function subscriptionsOf(instance: object): Subscription[] {
   const declared = (Reflect.getMetadata(SUBSCRIPTIONS, instance.constructor) as Declared[] | undefined) ?? [];
-  return declared.map(({ method, eventType, name }) => {
+  return declared.map(({ method, eventType, name, databaseOnly }) => {
     const fn = (instance as Record<string | symbol, unknown>)[method];
     if (typeof fn !== 'function') throw new Error(`${name}: ${String(method)} is not a method`);
     return {
@@ -64,6 +78,7 @@ export function subscriptionsOf(instance: object): Subscription[] {
       consumer: name.slice(0, name.indexOf('.')),
       eventType: eventType.wireName,
       handle: (fn as EventHandler<unknown>).bind(instance),
+      databaseOnly,
     };
   });
 }

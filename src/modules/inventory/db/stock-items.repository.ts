@@ -3,6 +3,7 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import { MODULE_DATABASE, type ModuleDatabase } from '../../../platform/database/module-database.js';
 import { OUTBOX, type Outbox } from '../../../platform/events/outbox.js';
 import type { Db } from '../../../platform/database/module-database.js';
+import type { RequestContext } from '../../../platform/logging/request-context.js';
 import { StockLow, type StockView } from '../contract.js';
 import { becameLow, type StockLevel } from '../domain/stock-level.js';
 import { ProductOfSkuChangedError, QuantityBelowReservedError } from '../domain/inventory-errors.js';
@@ -11,6 +12,16 @@ import { stockItems } from './schema.js';
 
 export type StockItemRow = typeof stockItems.$inferSelect;
 type Row = StockItemRow;
+
+/** What a StockLow says about an item. */
+export type StockLowSource = Pick<Row, 'sku' | 'productId' | 'quantity' | 'reserved' | 'reorderPoint' | 'location'>;
+
+/** One change of one item, made for the caller of `context`. */
+export interface StockChange {
+  before: StockLevel | null;
+  after: StockLowSource;
+  context?: RequestContext | undefined;
+}
 
 function toView(row: Row): StockView {
   return {
@@ -83,14 +94,29 @@ export class StockItemsRepository {
   }
 
   /** Publishes StockLow, in the same transaction, when this change made the item low. */
-  async announceIfLow(tx: Db, before: StockLevel | null, after: Row): Promise<void> {
-    if (!becameLow(before, after)) return;
-    await this.outbox.publish(tx, StockLow, {
-      sku: after.sku,
-      productId: after.productId,
-      available: after.quantity - after.reserved,
-      reorderPoint: after.reorderPoint,
-      location: after.location,
-    });
+  announceIfLow(tx: Db, before: StockLevel | null, after: StockLowSource): Promise<void> {
+    return this.announceAllIfLow(tx, [{ before, after }]);
+  }
+
+  /**
+   * announceIfLow for many changes at once (a batch of reservations), in one statement:
+   * each change that made its item low publishes one StockLow, in the context of the
+   * caller it was made for.
+   */
+  async announceAllIfLow(tx: Db, changes: readonly StockChange[]): Promise<void> {
+    const events = changes
+      .filter(({ before, after }) => becameLow(before, after))
+      .map(({ after, context }) => ({
+        type: StockLow,
+        payload: {
+          sku: after.sku,
+          productId: after.productId,
+          available: after.quantity - after.reserved,
+          reorderPoint: after.reorderPoint,
+          location: after.location,
+        },
+        context,
+      }));
+    await this.outbox.publishAll(tx, events);
   }
 }

@@ -7,10 +7,22 @@ import type { Money } from '../../../platform/contracts/index.js';
  */
 export function moneyText(money: Money): string {
   try {
-    const format = new Intl.NumberFormat('en-GB', { style: 'currency', currency: money.currency });
-    const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+    const { format, digits } = formatOf(money.currency);
     return format.format(money.amount / 10 ** digits);
   } catch {
     return `${money.amount} ${money.currency} (minor units)`;
   }
+}
+
+// Building a NumberFormat costs far more than using one; every order's messages need one.
+const formats = new Map<string, { format: Intl.NumberFormat; digits: number }>();
+
+function formatOf(currency: string): { format: Intl.NumberFormat; digits: number } {
+  let known = formats.get(currency);
+  if (!known) {
+    const format = new Intl.NumberFormat('en-GB', { style: 'currency', currency });
+    known = { format, digits: format.resolvedOptions().maximumFractionDigits ?? 2 };
+    formats.set(currency, known);
+  }
+  return known;
 }

@@ -1,12 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { GroupCommit, succeeded, type ItemOutcome } from '../../../platform/database/group-commit.js';
 import { MODULE_DATABASE, type Db, type ModuleDatabase } from '../../../platform/database/module-database.js';
 import { OUTBOX, type Outbox } from '../../../platform/events/outbox.js';
+import type { RequestContext } from '../../../platform/logging/request-context.js';
 import { OrderCancelled, OrderConfirmed, type CancellationReason } from '../contract.js';
 import { acceptsCancellation, FORWARD, TERMINAL_STATES, type SagaState, type Step } from '../domain/checkout-saga.js';
 import { checkoutSagas, orders } from './schema.js';
 
 export type SagaRow = typeof checkoutSagas.$inferSelect & { state: SagaState };
+
+interface Advance {
+  orderId: string;
+  owner: string;
+  next: SagaState;
+  shipment?: { id: string; trackingNumber: string } | undefined;
+}
+
+interface Finish {
+  orderId: string;
+  owner: string;
+}
 
 const unfinished = sql`${checkoutSagas.state} NOT IN (${sql.join(TERMINAL_STATES.map((s) => sql`${s}`), sql`, `)})`;
 
@@ -18,6 +32,17 @@ const unfinished = sql`${checkoutSagas.state} NOT IN (${sql.join(TERMINAL_STATES
  */
 @Injectable()
 export class CheckoutSagasRepository {
+  // The forward path's writes, group-committed: under load, the sagas that finish a
+  // step together move on in one statement (see GroupCommit).
+  private readonly advances = new GroupCommit<Advance, SagaRow | null>({
+    name: 'checkout saga advance',
+    run: (items) => this.advanceAll(items),
+  });
+  private readonly confirmations = new GroupCommit<Finish, SagaRow | null>({
+    name: 'checkout saga confirmation',
+    run: (items, callers) => this.confirmAll(items, callers),
+  });
+
   constructor(
     @Inject(MODULE_DATABASE) private readonly database: ModuleDatabase,
     @Inject(OUTBOX) private readonly outbox: Outbox,
@@ -73,23 +98,7 @@ export class CheckoutSagasRepository {
     next: SagaState,
     shipment?: { id: string; trackingNumber: string },
   ): Promise<SagaRow | null> {
-    const step = FORWARD[next]?.step;
-    const begin =
-      step && step !== 'confirm'
-        ? { startedSteps: sql`array_append(${checkoutSagas.startedSteps}, ${step}::text)`, stepStartedAt: sql`now()` }
-        : { stepStartedAt: null };
-    const changes = { state: next, attempts: 0, lastError: null, ...begin };
-    if (!shipment) return this.update(orderId, owner, changes);
-    return this.database.transaction(async (tx) => {
-      const row = await this.update(orderId, owner, changes, tx);
-      if (row) {
-        await tx
-          .update(orders)
-          .set({ shipmentId: shipment.id, trackingNumber: shipment.trackingNumber, updatedAt: sql`now()` })
-          .where(eq(orders.id, orderId));
-      }
-      return row;
-    });
+    return this.advances.submit({ orderId, owner, next, shipment });
   }
 
   /** A transient failure: try again after `delayMs`. */
@@ -129,20 +138,7 @@ export class CheckoutSagasRepository {
   }
 
   finishConfirmed(orderId: string, owner: string): Promise<SagaRow | null> {
-    return this.database.transaction(async (tx) => {
-      const row = await this.update(orderId, owner, { state: 'CONFIRMED', stepStartedAt: null, lastError: null }, tx);
-      if (!row) return null;
-      const order = await this.setOrder(tx, orderId, { status: 'CONFIRMED' });
-      await this.outbox.publish(tx, OrderConfirmed, {
-        orderId,
-        userId: order.userId,
-        total: { amount: order.totalAmount, currency: order.currency },
-        shipmentId: order.shipmentId!,
-        trackingNumber: order.trackingNumber!,
-        confirmedAt: order.updatedAt.toISOString(),
-      });
-      return row;
-    });
+    return this.confirmations.submit({ orderId, owner });
   }
 
   finishCancelled(orderId: string, owner: string): Promise<SagaRow | null> {
@@ -222,6 +218,82 @@ export class CheckoutSagasRepository {
       .where(and(eq(checkoutSagas.orderId, orderId), eq(checkoutSagas.state, 'COMPENSATION_FAILED')))
       .returning();
     return (row as SagaRow | undefined) ?? null;
+  }
+
+  /** Every advance of a batch in one statement (two, in one transaction, when shipments are kept on orders). */
+  private async advanceAll(items: Advance[]): Promise<ItemOutcome<SagaRow | null>[]> {
+    const steps = items.map(({ next }) => {
+      const step = FORWARD[next]?.step;
+      return step && step !== 'confirm' ? step : null;
+    });
+    const write = async (executor: Db) => {
+      const rows = (await executor
+        .update(checkoutSagas)
+        .set({
+          state: sql`v.next`,
+          attempts: 0,
+          lastError: null,
+          startedSteps: sql`CASE WHEN v.step IS NULL THEN ${checkoutSagas.startedSteps}
+                              ELSE array_append(${checkoutSagas.startedSteps}, v.step) END`,
+          stepStartedAt: sql`CASE WHEN v.step IS NULL THEN NULL ELSE now() END`,
+          updatedAt: sql`now()`,
+        })
+        .from(
+          sql`unnest(${sql.param(items.map((i) => i.orderId))}::uuid[], ${sql.param(items.map((i) => i.owner))}::text[],
+                     ${sql.param(items.map((i) => i.next))}::text[], ${sql.param(steps)}::text[]) AS v(order_id, owner, next, step)`,
+        )
+        .where(sql`${checkoutSagas.orderId} = v.order_id AND ${checkoutSagas.leaseOwner} = v.owner`)
+        .returning()) as SagaRow[];
+      const advanced = new Set(rows.map((row) => row.orderId));
+      const shipped = items.filter((item) => item.shipment && advanced.has(item.orderId));
+      if (shipped.length) {
+        await executor
+          .update(orders)
+          .set({ shipmentId: sql`v.shipment_id`, trackingNumber: sql`v.tracking_number`, updatedAt: sql`now()` })
+          .from(
+            sql`unnest(${sql.param(shipped.map((i) => i.orderId))}::uuid[], ${sql.param(shipped.map((i) => i.shipment!.id))}::uuid[],
+                       ${sql.param(shipped.map((i) => i.shipment!.trackingNumber))}::text[]) AS v(order_id, shipment_id, tracking_number)`,
+          )
+          .where(sql`${orders.id} = v.order_id`);
+      }
+      return rows;
+    };
+    const rows = items.some((item) => item.shipment) ? await this.database.transaction(write) : await write(this.database.db);
+    return items.map((item) => succeeded(rows.find((row) => row.orderId === item.orderId) ?? null));
+  }
+
+  /** The batch's sagas and orders CONFIRMED, and their OrderConfirmed, in one transaction. */
+  private confirmAll(items: Finish[], callers: (RequestContext | undefined)[]): Promise<ItemOutcome<SagaRow | null>[]> {
+    return this.database.transaction(async (tx) => {
+      const rows = (await tx
+        .update(checkoutSagas)
+        .set({ state: 'CONFIRMED', stepStartedAt: null, lastError: null, updatedAt: sql`now()` })
+        .from(
+          sql`unnest(${sql.param(items.map((i) => i.orderId))}::uuid[], ${sql.param(items.map((i) => i.owner))}::text[]) AS v(order_id, owner)`,
+        )
+        .where(sql`${checkoutSagas.orderId} = v.order_id AND ${checkoutSagas.leaseOwner} = v.owner`)
+        .returning()) as SagaRow[];
+      const confirmed = rows.map((row) => row.orderId);
+      const orderRows = confirmed.length
+        ? await tx.update(orders).set({ status: 'CONFIRMED', updatedAt: sql`now()` }).where(inArray(orders.id, confirmed)).returning()
+        : [];
+      await this.outbox.publishAll(
+        tx,
+        orderRows.map((order) => ({
+          type: OrderConfirmed,
+          payload: {
+            orderId: order.id,
+            userId: order.userId,
+            total: { amount: order.totalAmount, currency: order.currency },
+            shipmentId: order.shipmentId!,
+            trackingNumber: order.trackingNumber!,
+            confirmedAt: order.updatedAt.toISOString(),
+          },
+          context: callers[items.findIndex((item) => item.orderId === order.id)],
+        })),
+      );
+      return items.map((item) => succeeded(rows.find((row) => row.orderId === item.orderId) ?? null));
+    });
   }
 
   private async update(

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
+import { GroupCommit, succeeded, type ItemOutcome } from '../../../platform/database/group-commit.js';
 import { MODULE_DATABASE, type ModuleDatabase } from '../../../platform/database/module-database.js';
 import { OUTBOX, type Outbox } from '../../../platform/events/outbox.js';
+import type { RequestContext } from '../../../platform/logging/request-context.js';
 import type { Money } from '../../../platform/contracts/index.js';
 import type { ShippingAddress } from '../../shipping/contract.js';
 import { OrderPlaced, type CancellationReason, type OrderLineView, type OrderStatus } from '../contract.js';
@@ -55,8 +57,22 @@ export interface OrderForCheckout extends OrderView {
   paymentToken: string;
 }
 
+type Placed = { row: OrderRow; view: OrderView; saga: SagaRow };
+
 @Injectable()
 export class OrdersRepository {
+  // Orders placed together are stored together: one transaction, one statement per
+  // table, for every order of the batch (see GroupCommit).
+  private readonly placements = new GroupCommit<NewOrder, Placed | null>({
+    name: 'order placement',
+    run: (batch, callers) => this.placeAll(batch, callers),
+  });
+
+  private readonly keyLookups = new GroupCommit<{ userId: string; key: string }, OrderRow | null>({
+    name: 'order lookup by idempotency key',
+    run: (asked) => this.findAllByKey(asked),
+  });
+
   constructor(
     @Inject(MODULE_DATABASE) private readonly database: ModuleDatabase,
     @Inject(OUTBOX) private readonly outbox: Outbox,
@@ -69,71 +85,110 @@ export class OrdersRepository {
    * winner's order.
    */
   async place(order: NewOrder): Promise<{ created: boolean; row: OrderRow; view: OrderView; saga?: SagaRow }> {
-    const created = await this.database.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(orders)
-        .values({
-          id: order.id,
-          userId: order.userId,
-          status: 'PENDING',
-          totalAmount: order.total.amount,
-          currency: order.total.currency,
-          shippingAddress: order.shippingAddress,
-          paymentToken: order.paymentToken,
-          idempotencyKey: order.idempotencyKey,
-          requestHash: order.requestHash,
-        })
-        .onConflictDoNothing({ target: [orders.userId, orders.idempotencyKey] })
-        .returning();
-      if (!row) return undefined;
-      const lines = await tx
-        .insert(orderLines)
-        .values(
-          order.lines.map((line, index) => ({
-            orderId: row.id,
-            lineNo: index + 1,
-            productId: line.productId,
-            sku: line.sku,
-            quantity: line.quantity,
-            unitAmount: line.unitPrice.amount,
-            currency: line.unitPrice.currency,
-            productName: line.productName,
-          })),
-        )
-        .returning();
-      // Born leased to this process and with its first step begun, so the saga starts without a write of its own.
-      const [saga] = await tx
-        .insert(checkoutSagas)
-        .values({
-          orderId: row.id,
-          state: 'RESERVING_STOCK',
-          startedSteps: ['reserve'],
-          stepStartedAt: sql`now()`,
-          leaseOwner: order.sagaOwner.owner,
-          leaseUntil: sql`now() + ${order.sagaOwner.leaseMs}::int * interval '1 millisecond'`,
-        })
-        .returning();
-      await this.outbox.publish(tx, OrderPlaced, {
-        orderId: row.id,
-        userId: row.userId,
-        lines: order.lines,
-        total: order.total,
-        placedAt: row.createdAt.toISOString(),
-      });
-      return { row, view: toOrderView(row, lines), saga: saga as SagaRow };
-    });
+    const created = await this.placements.submit(order);
     if (created) return { created: true, ...created };
     const existing = await this.findByKey(order.userId, order.idempotencyKey);
     if (!existing) throw new Error('an order with this idempotency key vanished');
     return { created: false, ...existing };
   }
 
+  /** Null for an order whose (user, key) was taken, by an earlier request or by one earlier in the batch. */
+  private placeAll(batch: NewOrder[], callers: (RequestContext | undefined)[]): Promise<ItemOutcome<Placed | null>[]> {
+    return this.database.transaction(async (tx) => {
+      const rows = await tx
+        .insert(orders)
+        .values(
+          batch.map((order) => ({
+            id: order.id,
+            userId: order.userId,
+            status: 'PENDING',
+            totalAmount: order.total.amount,
+            currency: order.total.currency,
+            shippingAddress: order.shippingAddress,
+            paymentToken: order.paymentToken,
+            idempotencyKey: order.idempotencyKey,
+            requestHash: order.requestHash,
+          })),
+        )
+        .onConflictDoNothing({ target: [orders.userId, orders.idempotencyKey] })
+        .returning();
+      const rowOf = new Map(rows.map((row) => [row.id, row]));
+      const created = batch.filter((order) => rowOf.has(order.id));
+      if (created.length === 0) return batch.map(() => succeeded(null));
+      const lines = await tx
+        .insert(orderLines)
+        .values(
+          created.flatMap((order) =>
+            order.lines.map((line, index) => ({
+              orderId: order.id,
+              lineNo: index + 1,
+              productId: line.productId,
+              sku: line.sku,
+              quantity: line.quantity,
+              unitAmount: line.unitPrice.amount,
+              currency: line.unitPrice.currency,
+              productName: line.productName,
+            })),
+          ),
+        )
+        .returning();
+      // Born leased to this process and with its first step begun, so the saga starts without a write of its own.
+      const sagas = (await tx
+        .insert(checkoutSagas)
+        .values(
+          created.map((order) => ({
+            orderId: order.id,
+            state: 'RESERVING_STOCK',
+            startedSteps: ['reserve'],
+            stepStartedAt: sql`now()`,
+            leaseOwner: order.sagaOwner.owner,
+            leaseUntil: sql`now() + ${order.sagaOwner.leaseMs}::int * interval '1 millisecond'`,
+          })),
+        )
+        .returning()) as SagaRow[];
+      await this.outbox.publishAll(
+        tx,
+        created.map((order) => ({
+          type: OrderPlaced,
+          payload: {
+            orderId: order.id,
+            userId: order.userId,
+            lines: order.lines,
+            total: order.total,
+            placedAt: rowOf.get(order.id)!.createdAt.toISOString(),
+          },
+          context: callers[batch.indexOf(order)],
+        })),
+      );
+      return batch.map((order) => {
+        const row = rowOf.get(order.id);
+        if (!row) return succeeded(null);
+        const view = toOrderView(
+          row,
+          lines.filter((line) => line.orderId === row.id),
+        );
+        return succeeded({ row, view, saga: sagas.find((saga) => saga.orderId === row.id)! });
+      });
+    });
+  }
+
   async findByKey(userId: string, key: string): Promise<{ row: OrderRow; view: OrderView } | null> {
-    const [row] = await this.database.db
+    const row = await this.keyLookups.submit({ userId, key });
+    return row ? { row, view: toOrderView(row, await this.linesOf(row.id)) } : null;
+  }
+
+  /** The orders of many (user, Idempotency-Key) pairs in one query: every POST asks first. */
+  private async findAllByKey(asked: { userId: string; key: string }[]): Promise<ItemOutcome<OrderRow | null>[]> {
+    const rows = await this.database.db
       .select()
       .from(orders)
-      .where(and(eq(orders.userId, userId), eq(orders.idempotencyKey, key)));
-    return row ? { row, view: toOrderView(row, await this.linesOf(row.id)) } : null;
+      .where(
+        sql`(${orders.userId}, ${orders.idempotencyKey}) IN
+              (SELECT * FROM unnest(${sql.param(asked.map((a) => a.userId))}::uuid[], ${sql.param(asked.map((a) => a.key))}::text[]))`,
+      );
+    return asked.map(({ userId, key }) =>
+      succeeded(rows.find((row) => row.userId === userId.toLowerCase() && row.idempotencyKey === key) ?? null),
+    );
   }
 
   async findById(orderId: string): Promise<OrderView | null> {

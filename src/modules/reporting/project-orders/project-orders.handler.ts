@@ -25,7 +25,9 @@ export const PROJECTED_EVENTS = [OrderPlaced, OrderConfirmed, OrderCancelled];
  * Projects ordering's events into `reporting.order_summaries`. Events come at least
  * once and in any order; the inbox (`apply`) makes each delivery count once, and the
  * repository's merge makes the row the same whatever order they arrive in. Names are
- * looked up first, outside the transaction.
+ * looked up first, outside the transaction. The work only writes reporting's own
+ * table (`databaseOnly`), so a batch of events shares one transaction without a
+ * savepoint each.
  */
 @Injectable()
 export class ProjectOrders {
@@ -34,7 +36,7 @@ export class ProjectOrders {
     private readonly names: OrderNames,
   ) {}
 
-  @OnIntegrationEvent(OrderPlaced, { name: PROJECTION_SUBSCRIPTIONS.placed })
+  @OnIntegrationEvent(OrderPlaced, { name: PROJECTION_SUBSCRIPTIONS.placed, databaseOnly: true })
   async placed(event: EventEnvelope<OrderPlacedPayload>, apply: ApplyOnce): Promise<void> {
     const { lines, placedAt } = event.payload;
     const [userName, productNames] = await Promise.all([
@@ -45,14 +47,14 @@ export class ProjectOrders {
     await apply((tx) => this.summaries.merge(tx, fact));
   }
 
-  @OnIntegrationEvent(OrderConfirmed, { name: PROJECTION_SUBSCRIPTIONS.confirmed })
+  @OnIntegrationEvent(OrderConfirmed, { name: PROJECTION_SUBSCRIPTIONS.confirmed, databaseOnly: true })
   async confirmed(event: EventEnvelope<OrderConfirmedPayload>, apply: ApplyOnce): Promise<void> {
     const userName = await this.names.userName(event.payload.userId);
     const fact = { ...nothingKnownBut(event.payload, userName), status: 'CONFIRMED' as const, confirmedAt: event.payload.confirmedAt };
     await apply((tx) => this.summaries.merge(tx, fact));
   }
 
-  @OnIntegrationEvent(OrderCancelled, { name: PROJECTION_SUBSCRIPTIONS.cancelled })
+  @OnIntegrationEvent(OrderCancelled, { name: PROJECTION_SUBSCRIPTIONS.cancelled, databaseOnly: true })
   async cancelled(event: EventEnvelope<OrderCancelledPayload>, apply: ApplyOnce): Promise<void> {
     const { reason, cancelledAt } = event.payload;
     const userName = await this.names.userName(event.payload.userId);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { eq, getTableColumns, inArray, sql } from 'drizzle-orm';
-import { MODULE_DATABASE, type ModuleDatabase } from '../../../platform/database/module-database.js';
+import { eq, getTableColumns, sql } from 'drizzle-orm';
+import { MODULE_DATABASE, type Db, type ModuleDatabase } from '../../../platform/database/module-database.js';
 import type { ShippableItem, ShippableItemInput } from '../domain/shippable-item.js';
 import { shippableItems } from './schema.js';
 
@@ -27,10 +27,17 @@ export class ShippableItemsRepository {
     return row ? toItem(row) : null;
   }
 
-  /** The items recorded for these products, by product id (products without data are absent). */
-  async findMany(productIds: string[]): Promise<Map<string, ShippableItem>> {
+  /**
+   * The items recorded for these products, by product id (products without data are
+   * absent), in one statement; `executor` may be a transaction the caller runs.
+   */
+  async findMany(productIds: string[], executor: Db = this.database.db): Promise<Map<string, ShippableItem>> {
     if (productIds.length === 0) return new Map();
-    const rows = await this.database.db.select().from(shippableItems).where(inArray(shippableItems.productId, productIds));
+    // One array parameter, so the statement's text is the same whatever the number of products.
+    const rows = await executor
+      .select()
+      .from(shippableItems)
+      .where(sql`${shippableItems.productId} = ANY(${sql.param(productIds)}::uuid[])`);
     return new Map(rows.map((row) => [row.productId, toItem(row)]));
   }
 

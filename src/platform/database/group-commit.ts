@@ -1,0 +1,118 @@
+import { requestContext, type RequestContext } from '../logging/request-context.js';
+
+/** What one item of a batch came to: its value, or the error that item alone failed with. */
+export type ItemOutcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
+
+export const succeeded = <O>(value: O): ItemOutcome<O> => ({ ok: true, value });
+export const failed = <O = never>(error: unknown): ItemOutcome<O> => ({ ok: false, error });
+
+export interface GroupCommitOptions<I, O> {
+  /** Names the batch in errors. */
+  name: string;
+  /**
+   * Does the work of every item in one go (typically one transaction) and answers one
+   * outcome per item, in the items' order. An item that fails on its own (out of stock,
+   * say) answers `failed(error)` and must leave nothing behind; the others go on. If
+   * the batch itself throws, nothing of it may have been kept (a rolled-back
+   * transaction): each item is then run again alone, so one poisoned item cannot fail
+   * the others, and only that item sees its error.
+   *
+   * `callers[i]` is the request context item i was submitted in (the batch itself runs
+   * in the context of whichever call started it): pass it to `Outbox.publishAll`, so
+   * each event carries its own order's correlation and causation ids.
+   */
+  run(items: I[], callers: (RequestContext | undefined)[]): Promise<ItemOutcome<O>[]>;
+  /** The most items one batch takes (default 64). */
+  maxBatch?: number;
+}
+
+/**
+ * Group commit: concurrent calls that would each run their own small transaction are
+ * run together, one transaction for all of them, the way a database groups commits.
+ *
+ * There is no timer and nothing waits to fill a batch. A call made while no batch is
+ * running starts one at once, alone, so an idle system answers as fast as before. The
+ * calls made while a batch runs wait for it and then go together in the next one. So
+ * the busier the system, the bigger the batches, and the fewer round trips and commits
+ * each call costs: under the checkout benchmark's load this is what took a round trip
+ * per statement per order down to a round trip per statement per batch.
+ *
+ * One batch runs at a time per GroupCommit; callers of one kind of write (reserving
+ * stock, say) never contend with each other for the same rows in two transactions.
+ */
+export class GroupCommit<I, O> {
+  private readonly waiting: { item: I; caller: RequestContext | undefined; resolve: (value: O) => void; reject: (error: unknown) => void }[] = [];
+  private running = false;
+  private readonly maxBatch: number;
+
+  constructor(private readonly options: GroupCommitOptions<I, O>) {
+    this.maxBatch = options.maxBatch ?? 64;
+    if (!(this.maxBatch >= 1)) throw new Error(`${options.name}: maxBatch must be at least 1`);
+  }
+
+  /** Runs `item` in the next batch; settles with that item's own outcome. */
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.waiting.push({ item, caller: requestContext.current(), resolve, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.waiting.length) {
+        const batch = this.waiting.splice(0, this.maxBatch);
+        const outcomes = await this.runOrIsolate(
+          batch.map((entry) => entry.item),
+          batch.map((entry) => entry.caller),
+        );
+        batch.forEach((entry, i) => {
+          const outcome = outcomes[i]!;
+          if (outcome.ok) entry.resolve(outcome.value);
+          else entry.reject(outcome.error);
+        });
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async runOrIsolate(items: I[], callers: (RequestContext | undefined)[]): Promise<ItemOutcome<O>[]> {
+    try {
+      const outcomes = await this.options.run(items, callers);
+      if (outcomes.length !== items.length) {
+        throw new Error(`${this.options.name}: ${outcomes.length} outcomes for ${items.length} items`);
+      }
+      return outcomes;
+    } catch (error) {
+      if (items.length === 1) return [failed(error)];
+      // The whole batch failed (a deadlock, a lost connection, a bug one item
+      // triggers): nothing of it was kept. Each item gets its own try.
+      const alone: ItemOutcome<O>[] = [];
+      for (const [i, item] of items.entries()) alone.push(...(await this.runOrIsolate([item], [callers[i]])));
+      return alone;
+    }
+  }
+}
+
+/**
+ * The same batching for reads by key: the keys every waiting caller asked for are
+ * fetched with one call of `fetch`, and each caller gets the rows of its own keys (in
+ * the order `fetch` returned them). For the lookups other modules make on every
+ * order (products, stock items, users): under load, one query serves many callers.
+ */
+export function groupedLookup<K, R>(name: string, fetch: (keys: K[]) => Promise<R[]>, keyOf: (row: R) => K): (keys: K[]) => Promise<R[]> {
+  const lookups = new GroupCommit<K[], R[]>({
+    name,
+    run: async (asked) => {
+      const rows = await fetch([...new Set(asked.flat())]);
+      if (asked.length === 1) return [succeeded(rows)];
+      return asked.map((keys) => {
+        const wanted = new Set(keys);
+        return succeeded(rows.filter((row) => wanted.has(keyOf(row))));
+      });
+    },
+  });
+  return (keys) => lookups.submit(keys);
+}
