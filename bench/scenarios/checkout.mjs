@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { freshDatabase } from '../support/database.mjs';
-import { mapLimit, requestJson } from '../support/http.mjs';
+import { keepAliveAgent, mapLimit, postJson, requestJson } from '../support/http.mjs';
 import { BENCH_ADMIN, startMonolith } from '../support/monolith.mjs';
 import { cpuSecondsOf } from '../support/process-cpu.mjs';
 import { percentileOfSorted } from '../support/stats.mjs';
@@ -87,6 +87,7 @@ function confirmationWatcher(client) {
 }
 
 async function runLanes({ baseUrl, items, tokens, concurrency, seconds, watcher }) {
+  const agent = keepAliveAgent(concurrency);
   const results = [];
   const errors = [];
   const until = Date.now() + seconds * 1000;
@@ -101,17 +102,18 @@ async function runLanes({ baseUrl, items, tokens, concurrency, seconds, watcher 
         const lines = [{ productId: first.productId, sku: first.sku, quantity: 1 }];
         if (n % 2 === 0 && second.sku !== first.sku) lines.push({ productId: second.productId, sku: second.sku, quantity: 2 });
         const sentAt = performance.timeOrigin + performance.now();
-        const res = await fetch(`${baseUrl}/api/v1/orders`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-          body: JSON.stringify({
+        const res = await postJson(
+          agent,
+          `${baseUrl}/api/v1/orders`,
+          { authorization: `Bearer ${token}`, 'idempotency-key': randomUUID() },
+          {
             lines,
             shippingAddress: { name: 'Bench', line1: '1 Bench St', city: 'Berlin', postalCode: '10115', country: 'DE' },
             paymentToken: 'tok_visa',
-          }),
-        });
+          },
+        );
         const answeredAt = performance.timeOrigin + performance.now();
-        const body = await res.json();
+        const body = res.json ?? {};
         if (res.status !== 202) {
           errors.push(`${res.status} ${body.code ?? ''}`);
           continue;
@@ -121,6 +123,7 @@ async function runLanes({ baseUrl, items, tokens, concurrency, seconds, watcher 
       }
     }),
   );
+  agent.destroy();
   return { results, errors };
 }
 

@@ -25,4 +25,8 @@ export const requestContext = {
   current(): RequestContext | undefined {
     return storage.getStore();
   },
+  /** Runs `work` outside any request's context: for work done on behalf of many. */
+  outside<T>(work: () => T): T {
+    return storage.exit(work);
+  },
 };

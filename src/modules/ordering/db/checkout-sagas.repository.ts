@@ -98,7 +98,8 @@ export class CheckoutSagasRepository {
     next: SagaState,
     shipment?: { id: string; trackingNumber: string },
   ): Promise<SagaRow | null> {
-    return this.advances.submit({ orderId, owner, next, shipment });
+    // Batches match rows to callers by order id, and PostgreSQL answers uuids in lower case.
+    return this.advances.submit({ orderId: orderId.toLowerCase(), owner, next, shipment });
   }
 
   /** A transient failure: try again after `delayMs`. */
@@ -138,7 +139,7 @@ export class CheckoutSagasRepository {
   }
 
   finishConfirmed(orderId: string, owner: string): Promise<SagaRow | null> {
-    return this.confirmations.submit({ orderId, owner });
+    return this.confirmations.submit({ orderId: orderId.toLowerCase(), owner });
   }
 
   finishCancelled(orderId: string, owner: string): Promise<SagaRow | null> {

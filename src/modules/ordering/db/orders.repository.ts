@@ -59,6 +59,9 @@ export interface OrderForCheckout extends OrderView {
 
 type Placed = { row: OrderRow; view: OrderView; saga: SagaRow };
 
+const byKey = (a: NewOrder, b: NewOrder): number =>
+  a.userId === b.userId ? (a.idempotencyKey < b.idempotencyKey ? -1 : a.idempotencyKey > b.idempotencyKey ? 1 : 0) : a.userId < b.userId ? -1 : 1;
+
 @Injectable()
 export class OrdersRepository {
   // Orders placed together are stored together: one transaction, one statement per
@@ -98,7 +101,8 @@ export class OrdersRepository {
       const rows = await tx
         .insert(orders)
         .values(
-          batch.map((order) => ({
+          // In key order, so two processes inserting overlapping keys wait rather than deadlock.
+          [...batch].sort(byKey).map((order) => ({
             id: order.id,
             userId: order.userId,
             status: 'PENDING',

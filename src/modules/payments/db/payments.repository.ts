@@ -81,7 +81,8 @@ export class PaymentsRepository {
 
   /** Claims the order for one payment, committed before the provider is asked; null when the order has a row already. */
   insertPending(request: ChargeRequestOfOrder): Promise<PaymentRow | null> {
-    return this.claims.submit(request);
+    // Batches match rows to callers by order id, and PostgreSQL answers uuids in lower case.
+    return this.claims.submit({ ...request, orderId: request.orderId.toLowerCase() });
   }
 
   /** A refund came before any payment: the tombstone makes a late charge of the order impossible. */
@@ -96,7 +97,7 @@ export class PaymentsRepository {
 
   /** Records the provider's answer to a PENDING payment's charge and announces it; returns the row as it now stands. */
   recordCharge(orderId: string, result: ChargeResult): Promise<PaymentRow> {
-    return this.answers.submit({ orderId, result });
+    return this.answers.submit({ orderId: orderId.toLowerCase(), result });
   }
 
   /** Records the refund of a COMPLETED payment and announces it; returns the row as it now stands. */

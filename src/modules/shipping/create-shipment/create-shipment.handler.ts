@@ -36,7 +36,8 @@ export class CreateShipmentHandler implements ICommandHandler<CreateShipment, Sh
   async execute(command: CreateShipment): Promise<ShipmentView> {
     // A malformed command fails here, on its own, before it joins a batch.
     const request = parseShipmentRequest(command);
-    return this.batches.submit(request);
+    // Batches match rows to callers by order id, and PostgreSQL answers uuids in lower case.
+    return this.batches.submit({ ...request, orderId: request.orderId.toLowerCase() });
   }
 
   /**
