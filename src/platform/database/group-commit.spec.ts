@@ -28,6 +28,7 @@ function upperCasing(
   maxBatch?: number,
 ) {
   const hold = deferred();
+  const started = deferred();
   const batches: string[][] = [];
   const callersSeen: (RequestContext | undefined)[][] = [];
   const commit = new GroupCommit<string, string>({
@@ -36,30 +37,66 @@ function upperCasing(
     run: async (items, callers) => {
       batches.push([...items]);
       callersSeen.push([...callers]);
-      if (items[0] === 'held') await hold.promise;
+      if (items[0] === 'held') {
+        started.resolve();
+        await hold.promise;
+      }
       return answer(items);
     },
   });
-  return { commit, hold, batches, callersSeen };
+  return { commit, hold, started, batches, callersSeen };
 }
 
 const outcomesOf = async (calls: Promise<string>[]) =>
   (await Promise.allSettled(calls)).map((result) => (result.status === 'fulfilled' ? result.value : result.reason));
 
 describe('GroupCommit', () => {
-  it('should run a call made while idle at once, alone', async () => {
+  it('should run a call made while idle alone, as soon as the current turn of the event loop ends', async () => {
     const { commit, batches } = upperCasing();
 
     const answer = commit.submit('ann');
 
-    // No timer and no waiting for company: the batch has started before the caller awaits.
-    expect(batches).toEqual([['ann']]);
+    // No timer: the batch starts when the code running now yields, not after a delay.
+    expect(batches).toEqual([]);
     expect(await answer).toBe('ANN');
+    expect(batches).toEqual([['ann']]);
+  });
+
+  it('should keep gathering over the next turns of the event loop while calls keep coming', async () => {
+    const { commit, batches } = upperCasing();
+    // One call per turn, each made by a callback of that turn that runs before the batch
+    // looks again (as the database answers of a turn are handled before it does).
+    const bob = new Promise<string>((resolve) => setImmediate(() => resolve(commit.submit('bob'))));
+    const cat = new Promise<string>((resolve) => setImmediate(() => setImmediate(() => resolve(commit.submit('cat')))));
+    const ann = commit.submit('ann');
+
+    expect(await Promise.all([ann, bob, cat])).toEqual(['ANN', 'BOB', 'CAT']);
+    expect(batches).toEqual([['ann', 'bob', 'cat']]);
+  });
+
+  it('should stop gathering after a turn that brought no call', async () => {
+    const { commit, batches } = upperCasing();
+    const ann = commit.submit('ann');
+    // Two turns later: the batch has stopped waiting by then.
+    const bob = new Promise<string>((resolve) => setImmediate(() => setImmediate(() => setImmediate(() => resolve(commit.submit('bob'))))));
+
+    expect(await Promise.all([ann, bob])).toEqual(['ANN', 'BOB']);
+    expect(batches).toEqual([['ann'], ['bob']]);
+  });
+
+  it('should run the calls made in one turn of the event loop together, in one batch', async () => {
+    const { commit, batches } = upperCasing();
+
+    const answers = ['ann', 'bob', 'cat'].map((item) => commit.submit(item));
+
+    expect(await Promise.all(answers)).toEqual(['ANN', 'BOB', 'CAT']);
+    expect(batches).toEqual([['ann', 'bob', 'cat']]);
   });
 
   it('should run the calls made while a batch runs together in the next batch, each answered its own value', async () => {
-    const { commit, hold, batches } = upperCasing();
+    const { commit, hold, started, batches } = upperCasing();
     const first = commit.submit('held');
+    await started.promise; // the held batch runs; what follows queues behind it
     const others = ['ann', 'bob', 'cat'].map((item) => commit.submit(item));
 
     // They wait for the running batch instead of starting transactions of their own.
@@ -73,10 +110,11 @@ describe('GroupCommit', () => {
 
   it('should reject only the caller whose item was answered failed', async () => {
     const refusal = new OutOfStock('bob: out of stock');
-    const { commit, hold, batches } = upperCasing((items) =>
+    const { commit, hold, started, batches } = upperCasing((items) =>
       items.map((item) => (item === 'bob' ? failed(refusal) : succeeded(item.toUpperCase()))),
     );
     const first = commit.submit('held');
+    await started.promise; // the held batch runs; what follows queues behind it
     const others = ['ann', 'bob', 'cat'].map((item) => commit.submit(item));
     hold.resolve();
     await first;
@@ -88,11 +126,12 @@ describe('GroupCommit', () => {
 
   it('should run the halves of a batch that throws apart, down to the poisoned item, so only it fails', async () => {
     const poison = new Error('poison breaks the whole batch');
-    const { commit, hold, batches } = upperCasing((items) => {
+    const { commit, hold, started, batches } = upperCasing((items) => {
       if (items.includes('poison')) throw poison;
       return items.map((item) => succeeded(item.toUpperCase()));
     });
     const first = commit.submit('held');
+    await started.promise; // the held batch runs; what follows queues behind it
     const others = ['ann', 'poison', 'cat', 'dot'].map((item) => commit.submit(item));
     hold.resolve();
     await first;
@@ -105,8 +144,9 @@ describe('GroupCommit', () => {
   });
 
   it('should take no more than maxBatch items in one batch', async () => {
-    const { commit, hold, batches } = upperCasing(undefined, 2);
+    const { commit, hold, started, batches } = upperCasing(undefined, 2);
     const first = commit.submit('held');
+    await started.promise; // the held batch runs; what follows queues behind it
     const others = ['a', 'b', 'c', 'd', 'e'].map((item) => commit.submit(item));
     hold.resolve();
     await first;
@@ -121,12 +161,13 @@ describe('GroupCommit', () => {
 
   it('should treat a wrong number of outcomes as a failed batch and run each item alone', async () => {
     // A batch of several answers one outcome too few; a single item answers none at all.
-    const { commit, hold, batches } = upperCasing((items) => {
+    const { commit, hold, started, batches } = upperCasing((items) => {
       if (items[0] === 'held') return [succeeded('HELD')];
       if (items.length > 1) return items.slice(1).map((item) => succeeded(item.toUpperCase()));
       return items[0] === 'lost' ? [] : [succeeded(items[0]!.toUpperCase())];
     });
     const first = commit.submit('held');
+    await started.promise; // the held batch runs; what follows queues behind it
     const others = ['ann', 'bob', 'lost'].map((item) => commit.submit(item));
     hold.resolve();
     await first;
@@ -140,10 +181,11 @@ describe('GroupCommit', () => {
   });
 
   it('should treat an outcome that is not one as a failed batch, and leave no caller waiting', async () => {
-    const { commit, hold, batches } = upperCasing((items) =>
+    const { commit, hold, started, batches } = upperCasing((items) =>
       items.map((item) => (item === 'broken' ? (undefined as unknown as ItemOutcome<string>) : succeeded(item.toUpperCase()))),
     );
     const first = commit.submit('held');
+    await started.promise; // the held batch runs; what follows queues behind it
     const others = ['ann', 'broken'].map((item) => commit.submit(item));
     hold.resolve();
     await first;
@@ -156,11 +198,12 @@ describe('GroupCommit', () => {
 
   it('should fail every item at once, without splitting, when the database cannot be reached', async () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-    const { commit, hold, batches } = upperCasing((items) => {
+    const { commit, hold, started, batches } = upperCasing((items) => {
       if (items[0] !== 'held') throw refused;
       return items.map((item) => succeeded(item.toUpperCase()));
     });
     const first = commit.submit('held');
+    await started.promise; // the held batch runs; what follows queues behind it
     const others = ['ann', 'bob', 'cat'].map((item) => commit.submit(item));
     hold.resolve();
     await first;
@@ -177,8 +220,9 @@ describe('GroupCommit', () => {
       causationId: `cause-${id}`,
       traceparent: null,
     });
-    const { commit, hold, callersSeen } = upperCasing();
+    const { commit, hold, started, callersSeen } = upperCasing();
     const first = requestContext.run(contextOf('held'), () => commit.submit('held'));
+    await started.promise;
     const ann = requestContext.run(contextOf('ann'), () => commit.submit('ann'));
     const outsider = commit.submit('outsider'); // no request around it (a timer, say)
     const bob = requestContext.run(contextOf('bob'), () => commit.submit('bob'));
@@ -217,18 +261,23 @@ describe('groupedLookup', () => {
 
   it('should fetch concurrent lookups with one call for the union of their keys, and give each caller its own rows', async () => {
     const hold = deferred();
+    const started = deferred();
     const fetched: string[][] = [];
     const lookUp = groupedLookup<string, Product>(
       'products',
       async (skus) => {
         fetched.push([...skus]);
-        if (skus.includes('h')) await hold.promise;
+        if (skus.includes('h')) {
+          started.resolve();
+          await hold.promise;
+        }
         // Rows come back in the store's order, whatever order the keys were asked in.
         return catalog.filter((product) => skus.includes(product.sku));
       },
       (product) => product.sku,
     );
     const first = lookUp(['h']);
+    await started.promise; // the first lookup runs; the next ones queue behind it
     const ann = lookUp(['a', 'b']);
     const bob = lookUp(['c', 'b']);
     const cat = lookUp(['d', 'missing']);

@@ -32,12 +32,17 @@ export interface GroupCommitOptions<I, O> {
  * Group commit: concurrent calls that would each run their own small transaction are
  * run together, one transaction for all of them, the way a database groups commits.
  *
- * There is no timer and nothing waits to fill a batch. A call made while no batch is
- * running starts one at once, alone, so an idle system answers as fast as before. The
- * calls made while a batch runs wait for it and then go together in the next one. So
- * the busier the system, the bigger the batches, and the fewer round trips and commits
- * each call costs: under the checkout benchmark's load this is what took a round trip
- * per statement per order down to a round trip per statement per batch.
+ * There is no timer. A batch starts once the code running now has yielded and the
+ * event loop has gone round (`setImmediate`, after the I/O callbacks of the turn), and
+ * it keeps gathering for a few more turns only while calls keep coming. So an idle
+ * system answers as fast as before (a lone call waits one turn, microseconds), and
+ * under load the calls that many database answers of the same moment cause (each
+ * moves some saga on) go in one batch. The calls made while a batch runs wait for it
+ * and go together in the next. The busier the system, the bigger the batches, and the
+ * fewer round trips and commits each call costs. In the checkout benchmark (32 orders
+ * in flight), starting each batch at once gave batches of about three and 170
+ * orders/s; gathering over the turn gave about 280, and over the following turns while
+ * calls keep coming, about 400.
  *
  * One batch runs at a time per GroupCommit; callers of one kind of write (reserving
  * stock, say) never contend with each other for the same rows in two transactions.
@@ -56,16 +61,19 @@ export class GroupCommit<I, O> {
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.waiting.push({ item, caller: requestContext.current(), resolve, reject });
-      // Batches work for many callers, so they run in none's context: their log lines
-      // and events must not carry the correlation id of whoever happened to come first.
-      if (!this.running) requestContext.outside(() => void this.drain());
+      if (!this.running) {
+        this.running = true;
+        // Batches work for many callers, so they run in none's context: their log lines
+        // and events must not carry the correlation id of whoever happened to come first.
+        requestContext.outside(() => void this.drain());
+      }
     });
   }
 
   private async drain(): Promise<void> {
-    this.running = true;
     try {
       while (this.waiting.length) {
+        await this.gather();
         const batch = this.waiting.splice(0, this.maxBatch);
         const outcomes = await this.runOrIsolate(
           batch.map((entry) => entry.item),
@@ -79,6 +87,19 @@ export class GroupCommit<I, O> {
       }
     } finally {
       this.running = false;
+    }
+  }
+
+  /**
+   * Lets the event loop go round while calls keep coming (at most GATHER_TURNS turns,
+   * or until a batch is full): the calls other callbacks of those turns make join this
+   * batch instead of waiting for the next.
+   */
+  private async gather(): Promise<void> {
+    let seen = -1;
+    for (let turn = 0; turn < GATHER_TURNS && this.waiting.length !== seen && this.waiting.length < this.maxBatch; turn++) {
+      seen = this.waiting.length;
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
@@ -104,6 +125,13 @@ export class GroupCommit<I, O> {
     }
   }
 }
+
+/**
+ * How many turns of the event loop a batch may wait for more calls, as long as each
+ * turn brings some. In the checkout benchmark 2, 4 and 8 gave the same throughput
+ * (about 400 orders/s, against 280 with a single turn); 4 leaves room for bursts.
+ */
+const GATHER_TURNS = 4;
 
 /** Connection-level failures (node-postgres and PostgreSQL's class 08 and shutdown codes). */
 function isDatabaseUnreachable(error: unknown): boolean {
