@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { DatabaseEngine } from '../database/database-engine.js';
 
 /**
@@ -9,12 +8,8 @@ import type { DatabaseEngine } from '../database/database-engine.js';
  * event-delivery benchmark showed to be the ceiling on publishing. So: the relay in
  * this process is woken directly, and other processes get at most one NOTIFY at a
  * time, sent from outside the publishing transactions, naming every module that
- * committed events since the last one (a checkout commits in four modules at once),
- * and at most one every NOTIFY_GAP_MS: other processes learn of new events that much
- * later at worst, and a busy process sends a NOTIFY per few milliseconds instead of
- * one per commit.
+ * committed events since the last one (a checkout commits in four modules at once).
  */
-const NOTIFY_GAP_MS = 5;
 
 export class OutboxAnnouncer {
   /** Signs this process's NOTIFYs, so its own relay (already woken directly) can skip them. */
@@ -40,6 +35,11 @@ export class OutboxAnnouncer {
     this.sending ??= this.flush();
   }
 
+  /** Resolves once every announcement made so far has been sent (or has failed). */
+  async settled(): Promise<void> {
+    await this.sending;
+  }
+
   private async flush(): Promise<void> {
     try {
       while (this.pending.size) {
@@ -47,7 +47,6 @@ export class OutboxAnnouncer {
         this.pending.clear();
         // A lost NOTIFY only delays delivery until the next poll.
         await this.engine.notify(this.channel, `${modules}:${this.instanceId}`).catch(() => undefined);
-        await sleep(NOTIFY_GAP_MS, undefined, { ref: false });
       }
     } finally {
       this.sending = undefined;
