@@ -91,39 +91,42 @@ async function runLanes({ baseUrl, items, tokens, concurrency, seconds, watcher 
   const results = [];
   const errors = [];
   const until = Date.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, lane) => {
-      const token = tokens[lane % tokens.length];
-      let n = 0;
-      while (Date.now() < until) {
-        const first = items[(lane * 7 + n) % items.length];
-        const second = items[(lane * 13 + n * 3 + 1) % items.length];
-        n++;
-        const lines = [{ productId: first.productId, sku: first.sku, quantity: 1 }];
-        if (n % 2 === 0 && second.sku !== first.sku) lines.push({ productId: second.productId, sku: second.sku, quantity: 2 });
-        const sentAt = performance.timeOrigin + performance.now();
-        const res = await postJson(
-          agent,
-          `${baseUrl}/api/v1/orders`,
-          { authorization: `Bearer ${token}`, 'idempotency-key': randomUUID() },
-          {
-            lines,
-            shippingAddress: { name: 'Bench', line1: '1 Bench St', city: 'Berlin', postalCode: '10115', country: 'DE' },
-            paymentToken: 'tok_visa',
-          },
-        );
-        const answeredAt = performance.timeOrigin + performance.now();
-        const body = res.json ?? {};
-        if (res.status !== 202) {
-          errors.push(`${res.status} ${body.code ?? ''}`);
-          continue;
+  try {
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, lane) => {
+        const token = tokens[lane % tokens.length];
+        let n = 0;
+        while (Date.now() < until) {
+          const first = items[(lane * 7 + n) % items.length];
+          const second = items[(lane * 13 + n * 3 + 1) % items.length];
+          n++;
+          const lines = [{ productId: first.productId, sku: first.sku, quantity: 1 }];
+          if (n % 2 === 0 && second.sku !== first.sku) lines.push({ productId: second.productId, sku: second.sku, quantity: 2 });
+          const sentAt = performance.timeOrigin + performance.now();
+          const res = await postJson(
+            agent,
+            `${baseUrl}/api/v1/orders`,
+            { authorization: `Bearer ${token}`, 'idempotency-key': randomUUID() },
+            {
+              lines,
+              shippingAddress: { name: 'Bench', line1: '1 Bench St', city: 'Berlin', postalCode: '10115', country: 'DE' },
+              paymentToken: 'tok_visa',
+            },
+          );
+          const answeredAt = performance.timeOrigin + performance.now();
+          const body = res.json ?? {};
+          if (res.status !== 202) {
+            errors.push(`${res.status} ${body.code ?? ''}`);
+            continue;
+          }
+          const outcome = await watcher.settled(body.id);
+          results.push({ status: outcome.status, postMs: answeredAt - sentAt, checkoutMs: outcome.at - sentAt, confirmedAt: outcome.at });
         }
-        const outcome = await watcher.settled(body.id);
-        results.push({ status: outcome.status, postMs: answeredAt - sentAt, checkoutMs: outcome.at - sentAt, confirmedAt: outcome.at });
-      }
-    }),
-  );
-  agent.destroy();
+      }),
+    );
+  } finally {
+    agent.destroy(); // idle keep-alive sockets would keep the bench process alive
+  }
   return { results, errors };
 }
 

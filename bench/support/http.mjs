@@ -47,7 +47,7 @@ export function keepAliveAgent(connections) {
   return new http.Agent({ keepAlive: true, maxSockets: connections });
 }
 
-export function postJson(agent, url, headers, body) {
+export function postJson(agent, url, headers, body, timeoutMs = 30_000) {
   const payload = Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -70,6 +70,8 @@ export function postJson(agent, url, headers, body) {
       },
     );
     req.on('error', reject);
+    // A request that never answers fails its lane instead of hanging the bench.
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`POST ${url} had no answer in ${timeoutMs} ms`)));
     req.end(payload);
   });
 }

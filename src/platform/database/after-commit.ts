@@ -13,7 +13,16 @@ export async function transactionWithHooks<T>(db: Db, work: (tx: Db) => Promise<
     hooksOf.set(tx, hooks);
     return work(tx);
   });
-  for (const hook of hooks) hook();
+  for (const hook of hooks) {
+    // The transaction has committed: a failing hook must not make it look failed to
+    // the caller (a group-committed batch would then be run again). Hooks are
+    // best-effort wake-ups; say so loudly and go on.
+    try {
+      hook();
+    } catch (error) {
+      process.emitWarning(`a hook after a commit failed: ${error instanceof Error ? error.message : String(error)}`, 'AfterCommitHookWarning');
+    }
+  }
   return result;
 }
 

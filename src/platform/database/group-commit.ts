@@ -22,6 +22,9 @@ export interface GroupCommitOptions<I, O> {
    * `callers[i]` is the context item i was submitted in: pass it to
    * `Outbox.publishAll`, so each event carries its own order's correlation and
    * causation ids.
+   *
+   * `run` must not wait on a call to its own GroupCommit (directly or through another
+   * batch that does): that call waits for the next batch, which waits for this one.
    */
   run(items: I[], callers: (RequestContext | undefined)[]): Promise<ItemOutcome<O>[]>;
   /** The most items one batch takes (default 64). */
@@ -75,10 +78,17 @@ export class GroupCommit<I, O> {
       while (this.waiting.length) {
         await this.gather();
         const batch = this.waiting.splice(0, this.maxBatch);
-        const outcomes = await this.runOrIsolate(
-          batch.map((entry) => entry.item),
-          batch.map((entry) => entry.caller),
-        );
+        let outcomes: ItemOutcome<O>[];
+        try {
+          outcomes = await this.runOrIsolate(
+            batch.map((entry) => entry.item),
+            batch.map((entry) => entry.caller),
+          );
+        } catch (error) {
+          // Not expected (runOrIsolate answers every failure as outcomes), but no
+          // caller may be left waiting whatever happens.
+          outcomes = batch.map(() => failed(error));
+        }
         batch.forEach((entry, i) => {
           const outcome = outcomes[i]!;
           if (outcome.ok) entry.resolve(outcome.value);
@@ -111,9 +121,9 @@ export class GroupCommit<I, O> {
       }
       return outcomes;
     } catch (error) {
-      // An unreachable database fails every item alike: trying them again one by one
-      // would only wait out the same timeout again for each.
-      if (items.length === 1 || isDatabaseUnreachable(error)) return items.map(() => failed(error));
+      // An unreachable database, or a batch that timed out waiting, fails every item
+      // alike: trying halves again would only wait out the same timeout again for each.
+      if (items.length === 1 || failsEveryItem(error)) return items.map(() => failed(error));
       // The whole batch failed (a deadlock, a bad value, a bug one item triggers):
       // nothing of it was kept. Each half gets its own try, and so on down to the
       // item at fault, so one poisoned item of 64 costs about a dozen runs, not 64.
@@ -133,15 +143,35 @@ export class GroupCommit<I, O> {
  */
 const GATHER_TURNS = 4;
 
-/** Connection-level failures (node-postgres and PostgreSQL's class 08 and shutdown codes). */
-function isDatabaseUnreachable(error: unknown): boolean {
+/**
+ * Failures that are not any one item's doing: the database unreachable, shutting down
+ * or closed (node-postgres, PostgreSQL's class 08 and 57P0x, PGlite), or a statement
+ * cancelled by its timeout or a lock not granted in time (57014, 55P03). The last two
+ * may be one item's rows locked elsewhere; splitting would make every caller of the
+ * kind wait out the timeout again for each half, so all fail now and their callers
+ * retry (the saga does, with backoff).
+ */
+function failsEveryItem(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && (code.startsWith('08') || UNREACHABLE_CODES.has(code))) return true;
+  if (typeof code === 'string' && (code.startsWith('08') || WHOLE_BATCH_CODES.has(code))) return true;
   const message = error instanceof Error ? error.message : '';
-  return /connection terminated|timeout exceeded when trying to connect|connection error/i.test(message);
+  return /connection terminated|timeout exceeded when trying to connect|connection error|after calling end on the pool|pglite is closed/i.test(
+    message,
+  );
 }
 
-const UNREACHABLE_CODES = new Set(['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+const WHOLE_BATCH_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '57014',
+  '55P03',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+]);
 
 /**
  * The same batching for reads by key: the keys every waiting caller asked for are

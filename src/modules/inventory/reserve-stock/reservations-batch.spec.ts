@@ -41,8 +41,8 @@ describe('stock reservations under concurrency (group commit)', () => {
       [sku],
     ))[0];
   const rows = (orderIds: string[]) =>
-    shop.database!.sql<{ order_id: string; status: string; lines: StockLine[]; created_at: Date }>(
-      'SELECT order_id, status, lines, created_at FROM inventory.reservations WHERE order_id = ANY($1::uuid[])',
+    shop.database!.sql<{ order_id: string; status: string; lines: StockLine[]; created_at: Date; tx: string }>(
+      'SELECT order_id, status, lines, created_at, xmin::text AS tx FROM inventory.reservations WHERE order_id = ANY($1::uuid[])',
       [orderIds],
     );
   /** Each call runs in its own request context, as each saga step does. */
@@ -53,8 +53,8 @@ describe('stock reservations under concurrency (group commit)', () => {
   const settle = <T>(calls: Promise<T>[]) => Promise.allSettled(calls);
   const refusal = (outcome: PromiseSettledResult<unknown> | undefined) =>
     outcome?.status === 'rejected' ? (outcome.reason as { code: string; fields?: unknown }) : undefined;
-  /** Rows written in one transaction share its start time: fewer distinct times than calls means calls were grouped. */
-  const transactionsOf = async (orderIds: string[]) => new Set((await rows(orderIds)).map((r) => r.created_at.getTime())).size;
+  /** How many transactions last wrote these rows (PostgreSQL's xmin): fewer than calls means calls were grouped. */
+  const transactionsOf = async (orderIds: string[]) => new Set((await rows(orderIds)).map((r) => r.tx)).size;
 
   it('should never oversell across a batch: 20 concurrent orders for 15 units get exactly 15, the rest refused alone', async () => {
     await stock('KET-15', 15);
@@ -120,7 +120,7 @@ describe('stock reservations under concurrency (group commit)', () => {
     const repeated = randomUUID();
     const others = Array.from({ length: 8 }, () => randomUUID());
     const outcomes = await settle([
-      // A call on its own runs at once; the ones made meanwhile go together in the next batch.
+      // Made in one turn of the event loop, these calls go together in one batch.
       reserve(others[0]!, [{ sku: 'KET-DUP', quantity: 1 }]),
       ...Array.from({ length: 6 }, (_, i) =>
         reserve(i % 2 ? repeated.toUpperCase() : repeated, [
