@@ -1,16 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database.js';
-import { TEST_MODULE_DB_SECRET } from '../../../test/support/test-env.js';
+import { testEngines, type EngineSql, type OpenedEngine } from '../../../test/support/test-engines.js';
 import type { EventEnvelope } from '../contracts/integration-event.js';
-import type { Db } from '../database/module-database.js';
 import type { DatabaseEngine } from '../database/database-engine.js';
-import { PgliteEngine } from '../database/pglite-engine.js';
-import { PostgresEngine } from '../database/postgres-engine.js';
 import { applyEach, applyOnce } from './apply-once.js';
 import type { Subscription } from './subscriptions.js';
 
@@ -19,66 +12,20 @@ import type { Subscription } from './subscriptions.js';
  * What a consumer must observe is the same as one transaction per event: each event's
  * effect exactly once, a failing event failing alone, and no effect run twice.
  */
-type Sql = <R>(text: string, params: unknown[]) => Promise<R[]>;
-interface Engine {
-  engine: DatabaseEngine;
-  sql: Sql;
-  close(): Promise<void>;
-}
-
-const engines: { name: string; open: () => Promise<Engine> }[] = [
-  {
-    name: 'PostgreSQL',
-    open: async () => {
-      const database: TestDatabase = await createTestDatabase();
-      const engine = new PostgresEngine({ url: database.url, poolSize: 4, rolePrefix: 'shop_', roleSecret: TEST_MODULE_DB_SECRET });
-      return {
-        engine,
-        sql: async <R>(text: string, params: unknown[]) => (await database.sql(text, params)) as R[],
-        close: async () => {
-          await engine.close();
-          await database.drop();
-        },
-      };
-    },
-  },
-  {
-    name: 'embedded PGlite',
-    open: async () => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'shop-apply-each-'));
-      const engine = await PgliteEngine.open(dir, 'shop_');
-      await engine.migrate(['notifications']);
-      return {
-        engine,
-        // Checks read through the consumer's own handle: PGlite has a single connection.
-        sql: async <R>(text: string, params: unknown[]) =>
-          (await engine.forModule('notifications').transaction((tx) => runQuery(tx, text, params))) as R[],
-        close: async () => {
-          await engine.close();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    },
-  },
-];
-
-async function runQuery(tx: Db, text: string, params: unknown[]): Promise<unknown[]> {
-  const client = (tx as unknown as { session: { client: { query(t: string, p: unknown[]): Promise<{ rows: unknown[] }> } } }).session
-    .client;
-  return (await client.query(text, params)).rows;
-}
+const engines = testEngines(['notifications']);
 
 describe.each(engines)('applying a batch of events to one subscription on $name', ({ open }) => {
   let engine: DatabaseEngine;
-  let database: { sql: Sql };
-  let opened: Engine;
+  let database: { sql: <R>(text: string, params: unknown[]) => Promise<R[]> };
+  let opened: OpenedEngine;
   const calls = new Map<string, number>();
   const failing = new Set<string>();
 
   beforeAll(async () => {
     opened = await open();
     engine = opened.engine;
-    database = opened;
+    const read: EngineSql = opened.sql;
+    database = { sql: (text, params) => read('notifications', text, params) };
   });
   afterAll(async () => {
     await opened.close();
@@ -119,11 +66,13 @@ describe.each(engines)('applying a batch of events to one subscription on $name'
     (await database.sql<{ n: number }>('SELECT count(*)::int AS n FROM notifications.notifications WHERE event_id = ANY($1::uuid[])', [
       events.map((e) => e.id),
     ]))[0]!.n;
-  const inboxOf = async (events: EventEnvelope[]) =>
-    (await database.sql<{ n: number }>(
-      "SELECT count(*)::int AS n FROM notifications.inbox WHERE subscription = 'notifications.BatchProbe' AND event_id = ANY($1::uuid[])",
-      [events.map((e) => e.id)],
-    ))[0]!.n;
+  const inboxOf = async (events: EventEnvelope[], of: Subscription = subscription) =>
+    (await database.sql<{ n: number }>('SELECT count(*)::int AS n FROM notifications.inbox WHERE subscription = $1 AND event_id = ANY($2::uuid[])', [
+      of.name,
+      events.map((e) => e.id),
+    ]))[0]!.n;
+  const outcomes = (results: PromiseSettledResult<string>[]) =>
+    results.map((r) => (r.status === 'fulfilled' ? r.value : `rejected: ${(r.reason as Error).message}`));
 
   it('should apply each event once, fail only the failing one, and run no effect twice', async () => {
     const events = ['ann', 'bob', 'bad-1', 'cat', 'skip-dan'].map(envelope);
@@ -172,5 +121,39 @@ describe.each(engines)('applying a batch of events to one subscription on $name'
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(await effectsOf(events)).toBe(2);
     expect(await inboxOf(events)).toBe(2);
+  });
+
+  describe('with work that only writes the consumer\'s tables (databaseOnly: no savepoint per event)', () => {
+    const databaseOnly: Subscription = { ...subscription, name: 'notifications.DatabaseOnlyProbe', databaseOnly: true };
+
+    it('should apply the others exactly once when one event fails, and fail that one alone', async () => {
+      const events = ['dbo-ann', 'dbo-bob', 'dbo-bad', 'dbo-cat'].map(envelope);
+      failing.add('dbo-bad');
+
+      const results = await applyEach(engine, databaseOnly, events);
+
+      expect(outcomes(results)).toEqual(['applied', 'applied', 'rejected: dbo-bad cannot be applied', 'applied']);
+      // The batch was undone and each event applied alone: what ran twice left one row.
+      expect(await effectsOf(events)).toBe(3);
+      expect(await inboxOf(events, databaseOnly)).toBe(3); // the failed one is not recorded: a redelivery applies it
+
+      failing.clear();
+      const retried = await applyEach(engine, databaseOnly, events);
+      expect(outcomes(retried)).toEqual(['duplicate', 'duplicate', 'applied', 'duplicate']);
+      expect(await effectsOf(events)).toBe(4);
+    });
+
+    it('should apply a clean batch in one go, running each work once, and write nothing for a repeat', async () => {
+      const names = ['dbo-eve', 'dbo-fay', 'dbo-gus'];
+      const events = names.map(envelope);
+
+      expect(outcomes(await applyEach(engine, databaseOnly, events))).toEqual(['applied', 'applied', 'applied']);
+      expect(await effectsOf(events)).toBe(3);
+      expect(names.map((name) => calls.get(name))).toEqual([1, 1, 1]); // nothing undone, nothing run again
+
+      const repeated = await applyEach(engine, databaseOnly, events.map((event) => ({ ...event })));
+      expect(outcomes(repeated)).toEqual(['duplicate', 'duplicate', 'duplicate']);
+      expect(names.map((name) => calls.get(name))).toEqual([1, 1, 1]);
+    });
   });
 });

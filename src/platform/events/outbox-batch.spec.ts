@@ -1,77 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database.js';
-import { TEST_MODULE_DB_SECRET } from '../../../test/support/test-env.js';
+import { testEngines, type OpenedEngine } from '../../../test/support/test-engines.js';
 import { defineIntegrationEvent, type EventEnvelope } from '../contracts/integration-event.js';
-import type { DatabaseEngine } from '../database/database-engine.js';
-import type { Db, ModuleDatabase } from '../database/module-database.js';
-import { PgliteEngine } from '../database/pglite-engine.js';
-import { PostgresEngine } from '../database/postgres-engine.js';
+import type { ModuleDatabase } from '../database/module-database.js';
 import { requestContext, type RequestContext } from '../logging/request-context.js';
-import { applyEach } from './apply-once.js';
 import { announcementOf, OutboxAnnouncer } from './outbox-announcer.js';
 import { EventOutsideTransactionError, Outbox } from './outbox.js';
-import type { Subscription } from './subscriptions.js';
 
 /**
  * The batch paths of the event machinery, which group commit leans on: many events
  * published with one statement, each still carrying its own caller's ids and still
- * bound to the caller's transaction; and a batch of database-only events applied in
- * one consumer transaction, each still exactly once, a failing one failing alone.
+ * bound to the caller's transaction (database-only batches of events are proven in
+ * apply-once.spec.ts).
  */
-type Sql = <R>(module: string, text: string, params: unknown[]) => Promise<R[]>;
-interface Engine {
-  engine: DatabaseEngine;
-  /** Reads stored state; `module` names the handle to read through where there is no superuser. */
-  sql: Sql;
-  close(): Promise<void>;
-}
-
-const engines: { name: string; open: () => Promise<Engine> }[] = [
-  {
-    name: 'PostgreSQL',
-    open: async () => {
-      const database: TestDatabase = await createTestDatabase();
-      const engine = new PostgresEngine({ url: database.url, poolSize: 4, rolePrefix: 'shop_', roleSecret: TEST_MODULE_DB_SECRET });
-      return {
-        engine,
-        sql: async <R>(_module: string, text: string, params: unknown[]) => (await database.sql(text, params)) as R[],
-        close: async () => {
-          await engine.close();
-          await database.drop();
-        },
-      };
-    },
-  },
-  {
-    name: 'embedded PGlite',
-    open: async () => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'shop-outbox-batch-'));
-      const engine = await PgliteEngine.open(dir, 'shop_');
-      await engine.migrate(['catalog', 'notifications']);
-      return {
-        engine,
-        // PGlite has a single connection: checks read through the module's own handle.
-        sql: async <R>(module: string, text: string, params: unknown[]) =>
-          (await engine.forModule(module).transaction((tx) => runQuery(tx, text, params))) as R[],
-        close: async () => {
-          await engine.close();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    },
-  },
-];
-
-async function runQuery(tx: Db, text: string, params: unknown[]): Promise<unknown[]> {
-  const client = (tx as unknown as { session: { client: { query(t: string, p: unknown[]): Promise<{ rows: unknown[] }> } } }).session
-    .client;
-  return (await client.query(text, params)).rows;
-}
+const engines = testEngines(['catalog']);
 
 const skuCounted = defineIntegrationEvent<{ sku: string }>('catalog', 'BatchProbeCounted');
 
@@ -93,7 +35,7 @@ interface OutboxRow {
 }
 
 describe.each(engines)('batches of events on $name', ({ open }) => {
-  let opened: Engine;
+  let opened: OpenedEngine;
   let catalog: ModuleDatabase;
 
   beforeAll(async () => {
@@ -211,104 +153,6 @@ describe.each(engines)('batches of events on $name', ({ open }) => {
       // Other processes hear one NOTIFY naming the module, signed by the announcer.
       expect(announcementOf(await notified)).toEqual({ modules: ['catalog'], from: announcer.instanceId });
       await stopListening();
-    });
-  });
-
-  describe('applying a batch of database-only events', () => {
-    const calls = new Map<string, number>();
-    const failing = new Set<string>();
-
-    const envelope = (name: string): EventEnvelope<{ userId: string; name: string }> => ({
-      id: randomUUID(),
-      type: 'test.Happened',
-      version: 1,
-      source: 'test',
-      occurredAt: new Date().toISOString(),
-      correlationId: randomUUID(),
-      causationId: 'test',
-      traceparent: null,
-      payload: { userId: randomUUID(), name },
-    });
-
-    /** Work that writes one row of the consumer's own tables and nothing outside: no savepoint per event. */
-    const subscription: Subscription = {
-      name: 'notifications.DatabaseOnlyProbe',
-      consumer: 'notifications',
-      eventType: 'test.Happened',
-      databaseOnly: true,
-      handle: async (event, apply) => {
-        const { userId, name } = event.payload as { userId: string; name: string };
-        await apply(async (tx) => {
-          calls.set(name, (calls.get(name) ?? 0) + 1);
-          await tx.execute(sql`
-            INSERT INTO notifications.notifications
-              (recipient_user_id, recipient_email, channel, template, subject, body, event_id)
-            VALUES (${userId}, ${`${name}@test.local`}, 'email', 'probe', 'probe', 'probe', ${event.id})`);
-          if (failing.has(name)) throw new Error(`${name} cannot be applied`);
-        });
-      },
-    };
-
-    /** How many rows each event's work left, in the events' order. */
-    const effectsOf = async (events: EventEnvelope[]) => {
-      const rows = await opened.sql<{ event_id: string; n: number }>(
-        'notifications',
-        'SELECT event_id, count(*)::int AS n FROM notifications.notifications WHERE event_id = ANY($1::uuid[]) GROUP BY event_id',
-        [events.map((e) => e.id)],
-      );
-      const counted = new Map(rows.map((row) => [row.event_id, row.n]));
-      return events.map((e) => counted.get(e.id) ?? 0);
-    };
-    const recordedOf = async (events: EventEnvelope[]) => {
-      const rows = await opened.sql<{ event_id: string }>(
-        'notifications',
-        "SELECT event_id FROM notifications.inbox WHERE subscription = 'notifications.DatabaseOnlyProbe' AND event_id = ANY($1::uuid[])",
-        [events.map((e) => e.id)],
-      );
-      const recorded = new Set(rows.map((row) => row.event_id));
-      return events.map((e) => recorded.has(e.id));
-    };
-    const outcomes = (results: PromiseSettledResult<string>[]) =>
-      results.map((r) => (r.status === 'fulfilled' ? r.value : `rejected: ${(r.reason as Error).message}`));
-
-    it('should apply the others exactly once when one event of the batch fails, and fail that one alone', async () => {
-      const events = ['ann', 'bob', 'bad', 'cat', 'dan'].map(envelope);
-      failing.add('bad');
-
-      const results = await applyEach(opened.engine, subscription, events);
-
-      expect(outcomes(results)).toEqual(['applied', 'applied', 'rejected: bad cannot be applied', 'applied', 'applied']);
-      // The batch was undone and each event applied alone: whatever ran twice left one row.
-      expect(await effectsOf(events)).toEqual([1, 1, 0, 1, 1]);
-      // The failed one is not recorded, so a redelivery applies it.
-      expect(await recordedOf(events)).toEqual([true, true, false, true, true]);
-
-      failing.clear();
-      const retried = await applyEach(opened.engine, subscription, events);
-      expect(outcomes(retried)).toEqual(['duplicate', 'duplicate', 'applied', 'duplicate', 'duplicate']);
-      expect(await effectsOf(events)).toEqual([1, 1, 1, 1, 1]);
-    });
-
-    it('should apply a clean batch once, in one go, and write nothing for a repeat delivery', async () => {
-      const names = ['eve', 'fay', 'gus', 'hal', 'ivy'];
-      const events = names.map(envelope);
-
-      const results = await applyEach(opened.engine, subscription, events);
-
-      expect(outcomes(results)).toEqual(['applied', 'applied', 'applied', 'applied', 'applied']);
-      expect(await effectsOf(events)).toEqual([1, 1, 1, 1, 1]);
-      expect(await recordedOf(events)).toEqual([true, true, true, true, true]);
-      // Nothing failed, so nothing was undone and run again.
-      expect(names.map((name) => calls.get(name))).toEqual([1, 1, 1, 1, 1]);
-
-      const repeated = await applyEach(
-        opened.engine,
-        subscription,
-        events.map((event) => ({ ...event })),
-      );
-      expect(outcomes(repeated)).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
-      expect(await effectsOf(events)).toEqual([1, 1, 1, 1, 1]);
-      expect(names.map((name) => calls.get(name))).toEqual([1, 1, 1, 1, 1]);
     });
   });
 });
