@@ -59,8 +59,8 @@ export interface OrderForCheckout extends OrderView {
 
 type Placed = { row: OrderRow; view: OrderView; saga: SagaRow };
 
-const byKey = (a: NewOrder, b: NewOrder): number =>
-  a.userId === b.userId ? (a.idempotencyKey < b.idempotencyKey ? -1 : a.idempotencyKey > b.idempotencyKey ? 1 : 0) : a.userId < b.userId ? -1 : 1;
+const keyOf = (order: NewOrder): string => `${order.userId}\u0000${order.idempotencyKey}`;
+const byKey = (a: NewOrder, b: NewOrder): number => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0);
 
 @Injectable()
 export class OrdersRepository {
