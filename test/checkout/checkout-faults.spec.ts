@@ -16,7 +16,9 @@ describe('checkout faults', () => {
 
   beforeAll(async () => {
     shop = await startTestApp({
-      env: { PAYMENTS_SIM_LATENCY_MS: '400', CHECKOUT_COMPENSATION_ATTEMPTS: '2', CHECKOUT_RETRY_BACKOFF_MS: '20' },
+      // The provider's latency is the customer's window to cancel mid-payment: wide enough
+      // that a loaded CI machine still sees the saga in PROCESSING_PAYMENT when it asks.
+      env: { PAYMENTS_SIM_LATENCY_MS: '1000', CHECKOUT_COMPENSATION_ATTEMPTS: '2', CHECKOUT_RETRY_BACKOFF_MS: '20' },
     });
     admin = await shop.adminToken();
   });
@@ -87,6 +89,12 @@ describe('checkout faults', () => {
  * CHECKOUT_STEP_DEADLINE_MS and the order is cancelled STEP_TIMED_OUT. Its outcome was
  * unknown, so it is compensated too: the charge that did happen behind the timeouts
  * is refunded, once.
+ *
+ * The provider's answer must come well after the deadline has been passed: the calls
+ * time out at ~100 ms, ~250 ms and ~450 ms (backoff jitter included), and a retry that
+ * finds the charge already made succeeds. With the answer at 300 ms, a run where the
+ * second timeout fell just inside the deadline retried, found the charge and confirmed
+ * the order; at 1,500 ms the third timeout is past the deadline with a second to spare.
  */
 describe('a checkout step that never answers in time', () => {
   let shop: TestApp;
@@ -94,7 +102,7 @@ describe('a checkout step that never answers in time', () => {
   beforeAll(async () => {
     shop = await startTestApp({
       env: {
-        PAYMENTS_SIM_LATENCY_MS: '300',
+        PAYMENTS_SIM_LATENCY_MS: '1500',
         CHECKOUT_STEP_TIMEOUT_MS: '100',
         CHECKOUT_STEP_DEADLINE_MS: '250',
         CHECKOUT_RETRY_BACKOFF_MS: '50',
