@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAYMENT_PROVIDER } from '../../src/modules/payments/provider/payment-provider.js';
 import type { SimulatedPaymentProvider } from '../../src/modules/payments/provider/simulated-payment-provider.js';
@@ -6,8 +7,8 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
- * Checkout when things go wrong on purpose: a slow payment provider (so a customer
- * can cancel mid-checkout) and a provider that never settles a charge (so the
+ * Checkout when things go wrong on purpose: a payment held mid-step (so a customer can
+ * cancel mid-checkout) and a provider that never settles a charge (so the
  * compensation cannot finish and must be parked for an operator).
  */
 describe('checkout faults', () => {
@@ -16,9 +17,7 @@ describe('checkout faults', () => {
 
   beforeAll(async () => {
     shop = await startTestApp({
-      // The provider's latency is the customer's window to cancel mid-payment: wide enough
-      // that a loaded CI machine still sees the saga in PROCESSING_PAYMENT when it asks.
-      env: { PAYMENTS_SIM_LATENCY_MS: '1000', CHECKOUT_COMPENSATION_ATTEMPTS: '2', CHECKOUT_RETRY_BACKOFF_MS: '20' },
+      env: { PAYMENTS_SIM_LATENCY_MS: '50', CHECKOUT_COMPENSATION_ATTEMPTS: '2', CHECKOUT_RETRY_BACKOFF_MS: '20' },
     });
     admin = await shop.adminToken();
   });
@@ -35,10 +34,22 @@ describe('checkout faults', () => {
   it('should let a customer cancel while checkout runs: refunded, released, CUSTOMER_CANCELLED', async () => {
     const kettle = await sellable(shop.http, admin, { stock: 4 });
     const customer = await shop.customer();
-    const placed = await placeOrder(shop.http, customer.token, orderBody([{ item: kettle, quantity: 1 }]));
-    await waitFor(async () => (await sagaState(placed.body.id)) === 'PROCESSING_PAYMENT', { what: 'the payment step' });
-    const cancel = await shop.http.post(`/api/v1/orders/${placed.body.id}/cancel`, { token: customer.token });
-    expect(cancel.status).toBe(202);
+    // The payment step is held where it writes its PENDING row, so the saga stays in
+    // PROCESSING_PAYMENT for as long as the customer needs, however slow the machine.
+    const hold = new pg.Client({ connectionString: shop.database!.url });
+    await hold.connect();
+    let placed: Awaited<ReturnType<typeof placeOrder>>;
+    try {
+      await hold.query('BEGIN');
+      await hold.query('LOCK TABLE payments.payments IN EXCLUSIVE MODE');
+      placed = await placeOrder(shop.http, customer.token, orderBody([{ item: kettle, quantity: 1 }]));
+      await waitFor(async () => (await sagaState(placed.body.id)) === 'PROCESSING_PAYMENT', { what: 'the payment step' });
+      const cancel = await shop.http.post(`/api/v1/orders/${placed.body.id}/cancel`, { token: customer.token });
+      expect(cancel.status).toBe(202);
+    } finally {
+      await hold.query('COMMIT');
+      await hold.end();
+    }
 
     const order = await settledOrder(shop.http, customer.token, placed.body.id);
     expect(order).toMatchObject({ status: 'CANCELLED', cancellationReason: 'CUSTOMER_CANCELLED', shipment: null });

@@ -123,6 +123,15 @@ describe('checkout', () => {
         return placeOrder(shop.http, customer.token, orderBody([{ item: kettle, quantity: 1 }])).then((a) => ({ customer, id: a.body.id as string }));
       }),
     );
+    // One query waits for all 50 (fifty HTTP pollers would load the very shop under test),
+    // then each customer reads their order as they would.
+    const ids = placed.map((p) => p.id);
+    await waitFor(
+      async () =>
+        (await sql<{ n: number }>("SELECT count(*)::int AS n FROM ordering.orders WHERE id = ANY($1::uuid[]) AND status IN ('CONFIRMED', 'CANCELLED')", [ids]))[0]!
+          .n === 50,
+      { what: 'all 50 orders to settle', timeoutMs: 45_000 },
+    );
     const outcomes = await Promise.all(placed.map(({ customer, id }) => settledOrder(shop.http, customer.token, id)));
     expect(outcomes.filter((o) => o.status === 'CONFIRMED')).toHaveLength(10);
     expect(outcomes.filter((o) => o.cancellationReason === 'OUT_OF_STOCK')).toHaveLength(40);

@@ -58,6 +58,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     EVENTS_BACKOFF_MS: '20',
     EVENTS_MAX_ATTEMPTS: '3',
     EVENTS_POLL_MS: '200',
+    // A loaded CI machine runs many apps at once: a contract call that is merely slow
+    // must not turn into a timeout a test then sees. Specs of timeouts set their own.
+    CONTRACT_CALL_TIMEOUT_MS: '10000',
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...options.env,
   });

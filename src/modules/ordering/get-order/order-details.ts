@@ -7,7 +7,6 @@ import { GetUser } from '../../identity/contract.js';
 import type { OrderView } from '../order-view.js';
 
 export const UNKNOWN = 'Unknown';
-const LOOKUP_TIMEOUT_MS = 1_000;
 
 export type OrderDetails = OrderView & {
   userName: string;
@@ -19,6 +18,8 @@ export type OrderDetails = OrderView & {
  * API composition: the order from ordering's own tables, the customer's name from
  * identity and the products' current names from catalog, through their contracts and
  * in parallel. A failing lookup costs its part only: "Unknown" and a `degraded` entry.
+ * Each lookup has the contract bus's deadline (CONTRACT_CALL_TIMEOUT_MS), as every
+ * other composed read in the shop does.
  */
 @Injectable()
 export class OrderDetailsComposer {
@@ -28,10 +29,9 @@ export class OrderDetailsComposer {
   ) {}
 
   async compose(order: OrderView): Promise<OrderDetails> {
-    const options = { timeoutMs: LOOKUP_TIMEOUT_MS };
     const [user, products] = await Promise.allSettled([
-      this.contracts.query(new GetUser(order.userId), options),
-      this.contracts.query(new GetProducts(order.lines.map((line) => line.productId)), options),
+      this.contracts.query(new GetUser(order.userId)),
+      this.contracts.query(new GetProducts(order.lines.map((line) => line.productId))),
     ]);
     const degraded: string[] = [];
     if (user.status === 'rejected') {
