@@ -124,6 +124,24 @@ async function main() {
     );
   }
 
+  // The checkout's target is absolute, but this VM's speed is not: the same code has
+  // measured 2.5x apart on different days. The bare server of product-read (plain
+  // node:http + pg, no framework) measured in the same run is the yardstick that lets
+  // runs on faster or slower days be compared.
+  const bare = report.scenarios.find((s) => s.name === 'product-read')?.rows?.find((r) => r.target.startsWith('bare'));
+  const checkout = report.scenarios.find((s) => s.name === 'checkout')?.rows?.[0];
+  if (bare && checkout) {
+    report.machineSpeed = {
+      bareReqPerSecond: bare.rps,
+      checkoutConfirmedPer1000BareReq: (checkout.confirmedPerSecond / bare.rps) * 1000,
+    };
+    console.log(
+      `\nmachine speed (informational): bare node:http + pg ${fmt.int(bare.rps)} req/s in this run; ` +
+        `checkout ${fmt.int(checkout.confirmedPerSecond)} confirmed/s = ` +
+        `${report.machineSpeed.checkoutConfirmedPer1000BareReq.toFixed(1)} per 1,000 bare req/s`,
+    );
+  }
+
   report.machineBusyAfter = await machineBusyFraction();
   const out = path.join(BENCH_DIR, 'results/latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
