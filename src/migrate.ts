@@ -2,6 +2,7 @@ import { MONOLITH_MODULES } from './app.module.js';
 import { ConfigError, loadConfig } from './platform/config/app-config.js';
 import { openDatabase } from './platform/database/open-database.js';
 import { createLogger } from './platform/logging/logger.js';
+import { errorText } from './platform/logging/safe-error.js';
 
 /**
  * `npm run db:migrate`: provisions roles and schemas and applies pending migrations
@@ -10,7 +11,7 @@ import { createLogger } from './platform/logging/logger.js';
  */
 async function migrateAll(): Promise<void> {
   const config = loadConfig(process.env);
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, {}, undefined, config.logFormat);
   const database = await openDatabase(config);
   try {
     logger.info({ database: database.description, modules: MONOLITH_MODULES }, 'migrating');
@@ -22,6 +23,7 @@ async function migrateAll(): Promise<void> {
 }
 
 migrateAll().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  // A failed statement's error carries its values: only its safe text is printed.
+  console.error(error instanceof ConfigError ? error.message : errorText(error));
   process.exit(1);
 });

@@ -238,8 +238,3 @@ export function backoffDelay(attempt: number, baseMs: number): number {
   const ceiling = baseMs * 2 ** Math.max(0, attempt - 1);
   return Math.round(ceiling * (0.75 + Math.random() * 0.5));
 }
-
-export function errorText(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 2000);
-  return String(error).slice(0, 2000);
-}

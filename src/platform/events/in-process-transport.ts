@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
 import type { DatabaseEngine } from '../database/database-engine.js';
-import { applyEach, applyOnce, backoffDelay, errorText } from './apply-once.js';
+import { errorText } from '../logging/safe-error.js';
+import { applyEach, applyOnce, backoffDelay } from './apply-once.js';
 import type { DeadLetters } from './dead-letters.js';
 import { batchesOf, type Delivery, type EventTransport } from './event-transport.js';
 

@@ -7,7 +7,7 @@ import type { DatabaseEngine } from '../database/database-engine.js';
 import { DATABASE_ENGINE } from '../database/database.tokens.js';
 import { preparedStatement, type PreparedStatement } from '../database/prepared-statement.js';
 import { LOGGER } from '../logging/logger.token.js';
-import { errorText } from './apply-once.js';
+import { errorText } from '../logging/safe-error.js';
 import { EventRoutes } from './event-routes.js';
 import { EVENT_TRANSPORT, type Delivery, type EventTransport } from './event-transport.js';
 import { OUTBOX_CHANNEL } from './outbox.js';

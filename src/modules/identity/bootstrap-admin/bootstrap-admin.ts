@@ -49,7 +49,8 @@ export class BootstrapAdmin implements OnApplicationBootstrap {
     } else {
       await this.users.insertAdminIfAbsent(email, 'Administrator', await this.hasher.hash(configured.password));
     }
-    this.logger.info({ email }, 'bootstrap admin account is ready');
+    // The operator knows the address they configured; an info line need not repeat it.
+    this.logger.info('bootstrap admin account (BOOTSTRAP_ADMIN_EMAIL) is ready');
   }
 
   /**

@@ -66,11 +66,11 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     const known = this.chargesByKey.get(request.idempotencyKey);
     if (known) return known;
     if (request.paymentToken === 'tok_unavailable') {
-      throw new PaymentProviderUnavailableError('simulated outage (tok_unavailable)');
+      throw new PaymentProviderUnavailableError('simulated outage: this card token always fails');
     }
     const flaky = FLAKY.exec(request.paymentToken);
     if (flaky && calls <= Number(flaky[1])) {
-      throw new PaymentProviderUnavailableError(`simulated outage, call ${calls} of ${flaky[1]} (tok_flaky)`);
+      throw new PaymentProviderUnavailableError(`simulated outage, call ${calls} of ${flaky[1]} (a flaky card token)`);
     }
     const result = this.decide(request);
     this.chargesByKey.set(request.idempotencyKey, result);
