@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MONOLITH_MODULES } from '../../src/app.module.js';
+import { testRolePrefix } from '../support/test-database.js';
 import { databaseUrl, TEST_MODULE_DB_SECRET, TEST_POSTGRES_URL } from '../support/test-env.js';
 import pg from 'pg';
 import { PostgresEngine } from '../../src/platform/database/postgres-engine.js';
 
 describe('startup migrations', () => {
   const name = `shop_test_${process.ppid}_migrations`;
+  // A database of its own is another shop: it gets roles of its own (roles are server-wide).
+  const rolePrefix = `${testRolePrefix()}m_`;
   let admin: pg.Client;
 
   beforeAll(async () => {
@@ -20,7 +23,7 @@ describe('startup migrations', () => {
   });
 
   it('should let several processes migrate an empty database at once, applying each migration once', async () => {
-    const engines = Array.from({ length: 4 }, () => new PostgresEngine({ url: databaseUrl(name), poolSize: 1, rolePrefix: 'shop_', roleSecret: TEST_MODULE_DB_SECRET }));
+    const engines = Array.from({ length: 4 }, () => new PostgresEngine({ url: databaseUrl(name), poolSize: 1, rolePrefix, roleSecret: TEST_MODULE_DB_SECRET }));
     try {
       await Promise.all(engines.map((engine) => engine.migrate(MONOLITH_MODULES)));
     } finally {
@@ -62,7 +65,7 @@ describe('startup migrations', () => {
       }
     };
     const before = await recorded();
-    const engine = new PostgresEngine({ url: databaseUrl(name), poolSize: 1, rolePrefix: 'shop_', roleSecret: TEST_MODULE_DB_SECRET });
+    const engine = new PostgresEngine({ url: databaseUrl(name), poolSize: 1, rolePrefix, roleSecret: TEST_MODULE_DB_SECRET });
     try {
       await engine.migrate(MONOLITH_MODULES);
     } finally {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MONOLITH_MODULES } from '../../src/app.module.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { createTestDatabase, testRolePrefix, type TestDatabase } from '../support/test-database.js';
 import { TEST_MODULE_DB_SECRET } from '../support/test-env.js';
 import type { DatabaseEngine } from '../../src/platform/database/database-engine.js';
 import { PgliteEngine } from '../../src/platform/database/pglite-engine.js';
@@ -50,7 +50,7 @@ function isolationSuite(
         | { rows: { me: string; n: number }[] }
         | { me: string; n: number }[];
       const row = Array.isArray(rows) ? rows[0] : rows.rows[0];
-      expect(row).toEqual({ me: 'shop_catalog', n: 1 });
+      expect(row).toEqual({ me: catalog.role, n: 1 });
     });
 
     it("should deny inventory's handle any access to catalog.products", async () => {
@@ -75,7 +75,7 @@ function isolationSuite(
           return tx.execute(sql`SELECT * FROM catalog.products`);
         });
         expect(await rejection(escaped)).toMatch(/permission denied/);
-        const borrowed = inventory.transaction((tx) => tx.execute(sql`SET ROLE shop_catalog`));
+        const borrowed = inventory.transaction((tx) => tx.execute(sql.raw(`SET ROLE ${engine.forModule('catalog').role}`)));
         expect(await rejection(borrowed)).toMatch(/permission denied/);
       });
     }
@@ -99,7 +99,7 @@ function isolationSuite(
 
 isolationSuite('module isolation on PostgreSQL', async () => {
   const database: TestDatabase = await createTestDatabase();
-  const engine = new PostgresEngine({ url: database.url, poolSize: 2, rolePrefix: 'shop_', roleSecret: TEST_MODULE_DB_SECRET });
+  const engine = new PostgresEngine({ url: database.url, poolSize: 2, rolePrefix: testRolePrefix(), roleSecret: TEST_MODULE_DB_SECRET });
   return { engine, cleanup: () => database.drop() };
 }, { roleSwitchIsFenced: true });
 

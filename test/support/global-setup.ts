@@ -2,11 +2,16 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { MONOLITH_MODULES } from '../../src/app.module.js';
 import { PostgresEngine } from '../../src/platform/database/postgres-engine.js';
-import { databaseUrl, TEST_MODULE_DB_SECRET, TEST_POSTGRES_URL } from './test-env.js';
+import { removeRunLog, runLogDirOf, secretsInRunLog } from './run-log.js';
+import { databaseUrl, RUN_ROLE_PREFIX, runRolePrefix, TEST_MODULE_DB_SECRET, TEST_POSTGRES_URL } from './test-env.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     templateDatabase: string;
+    /** MODULE_ROLE_PREFIX of this run's roles (see runRolePrefix). */
+    moduleRolePrefix: string;
+    /** Where every app of the run writes its log (run-log.ts). */
+    runLogDir: string;
   }
 }
 
@@ -16,21 +21,45 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const template = `shop_template_${process.pid}`;
+  const rolePrefix = runRolePrefix(process.pid);
   const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   await admin.connect();
   await dropLeftovers(admin);
   await admin.query(`CREATE DATABASE ${template}`);
-  const engine = new PostgresEngine({ url: databaseUrl(template), poolSize: 1, rolePrefix: 'shop_', roleSecret: TEST_MODULE_DB_SECRET });
+  const engine = new PostgresEngine({ url: databaseUrl(template), poolSize: 1, rolePrefix, roleSecret: TEST_MODULE_DB_SECRET });
   try {
     await engine.migrate(MONOLITH_MODULES);
   } finally {
     await engine.close();
   }
   project.provide('templateDatabase', template);
+  project.provide('moduleRolePrefix', rolePrefix);
+  const runLogDir = runLogDirOf(process.pid);
+  project.provide('runLogDir', runLogDir);
   return async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+    await dropRoles(admin, (role) => role.startsWith(rolePrefix));
     await admin.end();
+    // No secret may reach a log line, in any test: the whole run's log is searched.
+    const findings = secretsInRunLog(runLogDir, rolePrefix, MONOLITH_MODULES);
+    if (findings.length) {
+      console.error(`\nSecrets were written to the log of this test run (kept in ${runLogDir}):\n  ${findings.slice(0, 50).join('\n  ')}`);
+      process.exitCode = 1;
+    } else {
+      removeRunLog(runLogDir);
+    }
   };
+}
+
+/**
+ * Drops the roles `owned` picks. A role still holding privileges in a database that
+ * was not dropped (a spec that failed to clean up) is left, and tried again next run.
+ */
+async function dropRoles(admin: pg.Client, owned: (role: string) => boolean): Promise<void> {
+  const { rows } = await admin.query<{ rolname: string }>(`SELECT rolname FROM pg_roles WHERE rolname LIKE 'shop\\_t%'`);
+  for (const { rolname } of rows) {
+    if (owned(rolname)) await admin.query(`DROP ROLE IF EXISTS "${rolname}"`).catch(() => undefined);
+  }
 }
 
 /** Databases left by runs that were killed: their owning process no longer exists. */
@@ -43,6 +72,7 @@ async function dropLeftovers(admin: pg.Client): Promise<void> {
     if (isAlive(pid)) continue;
     await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
   }
+  await dropRoles(admin, (role) => !isAlive(Number(RUN_ROLE_PREFIX.exec(role)?.[1])));
 }
 
 function isAlive(pid: number): boolean {

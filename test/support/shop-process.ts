@@ -5,7 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
 import { ADMIN } from './test-app.js';
+import { testRolePrefix } from './test-database.js';
 import { TEST_MODULE_DB_SECRET } from './test-env.js';
+import { runLogFile } from './run-log.js';
+import { inject } from 'vitest';
 import { waitFor } from './wait-for.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -35,14 +38,24 @@ export async function startShopProcess(env: Record<string, string>): Promise<Sho
       HOST: '127.0.0.1',
       DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'shop-proc-')),
       MODULE_DB_SECRET: TEST_MODULE_DB_SECRET,
+      MODULE_ROLE_PREFIX: testRolePrefix(),
+      // Every test signs in from 127.0.0.1: the brute-force throttles stay on, high enough
+      // for a file's many customers (their own spec sets them low).
+      THROTTLE_REGISTRATIONS_PER_ADDRESS: '100000',
+      THROTTLE_LOGIN_FAILURES_PER_ADDRESS: '100000',
       BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
       BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const toRunLog = runLogFile(inject('runLogDir'), 'process');
+  const capture = (chunk: Buffer) => {
+    output += chunk.toString();
+    toRunLog(chunk.toString());
+  };
+  child.stdout!.on('data', capture);
+  child.stderr!.on('data', capture);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('close', (code, signal) => resolve({ code, signal })),
   );

@@ -8,8 +8,10 @@ import type { OutsideEdges } from '../../src/app.module.js';
 import { loadConfig } from '../../src/platform/config/app-config.js';
 import { createLogger } from '../../src/platform/logging/logger.js';
 import { httpClient, type HttpClient } from './http-client.js';
-import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { createTestDatabase, testRolePrefix, type TestDatabase } from './test-database.js';
 import { TEST_MODULE_DB_SECRET } from './test-env.js';
+import { runLogFile } from './run-log.js';
+import { inject } from 'vitest';
 
 export const ADMIN = { email: 'admin@test.local', password: 'admin-password-123' };
 
@@ -22,6 +24,8 @@ export interface TestApp {
   dataDir: string;
   /** Every JSON line the app logged. */
   logs: Record<string, unknown>[];
+  /** Everything the app logged, as written. */
+  logText(): string;
   adminToken(): Promise<string>;
   /** Registers a customer and returns its token and id. */
   customer(name?: string): Promise<{ token: string; id: string; email: string }>;
@@ -54,6 +58,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     MODULE_DB_SECRET: TEST_MODULE_DB_SECRET,
+    MODULE_ROLE_PREFIX: testRolePrefix(),
+    // Every test signs in from 127.0.0.1: the brute-force throttles stay on, high enough
+    // for a file's many customers (their own spec sets them low).
+    THROTTLE_REGISTRATIONS_PER_ADDRESS: '100000',
+    THROTTLE_LOGIN_FAILURES_PER_ADDRESS: '100000',
     // Fast retries and polling, so delivery tests settle quickly.
     EVENTS_BACKOFF_MS: '20',
     EVENTS_MAX_ATTEMPTS: '3',
@@ -65,9 +74,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...options.env,
   });
   const logs: Record<string, unknown>[] = [];
+  const written: string[] = [];
+  const toRunLog = runLogFile(inject('runLogDir'), 'app');
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line));
+      const text = chunk.toString('utf8');
+      written.push(text);
+      toRunLog(text);
+      for (const line of text.split('\n')) if (line) logs.push(JSON.parse(line));
       done();
     },
   });
@@ -85,6 +99,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     database,
     dataDir,
     logs,
+    logText: () => written.join(''),
     async adminToken() {
       if (!adminToken) {
         const answer = await http.post('/api/v1/identity/login', { body: ADMIN });

@@ -11,6 +11,11 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/** MODULE_ROLE_PREFIX of this run's roles: what the template was provisioned with. */
+export function testRolePrefix(): string {
+  return inject('moduleRolePrefix');
+}
+
 /** A fresh database for one test file, cloned from the migrated template. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const template = inject('templateDatabase');

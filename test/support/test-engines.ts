@@ -5,7 +5,7 @@ import type { DatabaseEngine } from '../../src/platform/database/database-engine
 import type { Db } from '../../src/platform/database/module-database.js';
 import { PgliteEngine } from '../../src/platform/database/pglite-engine.js';
 import { PostgresEngine } from '../../src/platform/database/postgres-engine.js';
-import { createTestDatabase } from './test-database.js';
+import { createTestDatabase, testRolePrefix } from './test-database.js';
 import { TEST_MODULE_DB_SECRET } from './test-env.js';
 
 /** Reads stored state; `module` names the handle to read through where there is no superuser (PGlite). */
@@ -28,7 +28,7 @@ export function testEngines(modules: string[]): { name: string; open: () => Prom
       name: 'PostgreSQL',
       open: async () => {
         const database = await createTestDatabase();
-        const engine = new PostgresEngine({ url: database.url, poolSize: 4, rolePrefix: 'shop_', roleSecret: TEST_MODULE_DB_SECRET });
+        const engine = new PostgresEngine({ url: database.url, poolSize: 4, rolePrefix: testRolePrefix(), roleSecret: TEST_MODULE_DB_SECRET });
         return {
           engine,
           sql: async <R>(_module: string, text: string, params: unknown[]) => (await database.sql(text, params)) as R[],

@@ -11,6 +11,7 @@ export type DomainErrorKind =
   | 'not_found'
   | 'conflict'
   | 'unprocessable'
+  | 'rate_limited'
   | 'unavailable';
 
 export interface FieldProblem {
@@ -24,6 +25,8 @@ export abstract class DomainError extends Error {
   abstract readonly kind: DomainErrorKind;
   /** Per-field problems, for errors about specific input fields. */
   readonly fields: FieldProblem[] | undefined;
+  /** For `rate_limited` and `unavailable`: when the caller may try again (the edge's `Retry-After`). */
+  readonly retryAfterSeconds?: number;
 
   constructor(message: string, fields?: FieldProblem[]) {
     super(message);

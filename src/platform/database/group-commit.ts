@@ -1,4 +1,5 @@
 import { requestContext, type RequestContext } from '../logging/request-context.js';
+import { hasErrorCode, isConnectionLost } from './database-unavailable.js';
 
 /** What one item of a batch came to: its value, or the error that item alone failed with. */
 export type ItemOutcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
@@ -152,26 +153,10 @@ const GATHER_TURNS = 4;
  * retry (the saga does, with backoff).
  */
 function failsEveryItem(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && (code.startsWith('08') || WHOLE_BATCH_CODES.has(code))) return true;
-  const message = error instanceof Error ? error.message : '';
-  return /connection terminated|timeout exceeded when trying to connect|connection error|after calling end on the pool|pglite is closed/i.test(
-    message,
-  );
+  return isConnectionLost(error) || hasErrorCode(error, TIMED_OUT_CODES);
 }
 
-const WHOLE_BATCH_CODES = new Set([
-  '57P01',
-  '57P02',
-  '57P03',
-  '57014',
-  '55P03',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-]);
+const TIMED_OUT_CODES = new Set(['57014', '55P03']);
 
 /**
  * The same batching for reads by key: the keys every waiting caller asked for are

@@ -8,7 +8,7 @@ import type { DatabaseEngine } from './database-engine.js';
 import type { Db, ModuleDatabase } from './module-database.js';
 import { quoteIdent, type AdminSession } from './admin-session.js';
 import { migrationsFolderOf } from './migrations-folder.js';
-import { ensureModuleRoleAndSchema, grantModuleDataAccess, MIGRATIONS_TABLE, moduleRoleName } from './module-roles.js';
+import { ensureModuleRoleAndSchema, grantModuleDataAccess, MIGRATIONS_TABLE, moduleRoleName, RoleOwnership } from './module-roles.js';
 
 /**
  * The embedded fallback: PostgreSQL compiled to WebAssembly, persisted in a folder.
@@ -48,9 +48,11 @@ export class PgliteEngine implements DatabaseEngine {
     const admin: AdminSession = {
       query: async (sql, params) => (await this.pglite.query<never>(sql, params as unknown[])).rows,
     };
+    const ownership = await RoleOwnership.of(admin, this.rolePrefix, modules);
+    await ownership.assertAllOwn(admin, modules.map((module) => moduleRoleName(this.rolePrefix, module)));
     for (const module of modules) {
       const role = moduleRoleName(this.rolePrefix, module);
-      await ensureModuleRoleAndSchema(admin, module, role);
+      await ensureModuleRoleAndSchema(admin, ownership, module, role);
       const migrationsFolder = migrationsFolderOf(module);
       if (migrationsFolder) {
         await migrate(drizzle({ client: this.pglite }), {

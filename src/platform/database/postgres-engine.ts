@@ -7,7 +7,16 @@ import type { Db, ModuleDatabase } from './module-database.js';
 import { quoteIdent, type AdminSession } from './admin-session.js';
 import { migrationsFolderOf } from './migrations-folder.js';
 import { moduleRolePassword } from './module-role-secret.js';
-import { ensureModuleRoleAndSchema, grantModuleDataAccess, MIGRATIONS_TABLE, moduleRoleName } from './module-roles.js';
+import {
+  ensureModuleRoleAndSchema,
+  ensureRole,
+  grantModuleDataAccess,
+  MIGRATIONS_TABLE,
+  moduleRoleName,
+  RoleOwnership,
+  signalsRoleName,
+} from './module-roles.js';
+import { listenForConnectionErrors, ResilientPool } from './postgres-pool.js';
 
 /** Serialises startup migrations across processes sharing one database. */
 const MIGRATION_LOCK_KEY = 727_001;
@@ -28,43 +37,40 @@ const CONNECT_TIMEOUT_MS = 5_000;
 /**
  * PostgreSQL with one small pool per module. Each pool logs in as the module's own
  * role, which is a member of no other role: `SET ROLE` or `RESET ROLE` cannot reach
- * another module's schema, and the provisioning login's rights are never used by
- * module code.
+ * another module's schema. The provisioning login (`DATABASE_URL`) is used only while
+ * migrating; once the process runs, every connection it holds is a module's role or
+ * the signals role, which can do nothing but LISTEN, NOTIFY and answer a ping.
  */
 export class PostgresEngine implements DatabaseEngine {
   readonly kind = 'postgres' as const;
   readonly description: string;
   private readonly pools = new Map<string, pg.Pool>();
   private readonly handles = new Map<string, ModuleDatabase>();
-  private readonly adminPool: pg.Pool;
+  private signalsPool: pg.Pool | undefined;
 
   constructor(private readonly options: PostgresEngineOptions) {
     const u = new URL(options.url);
     this.description = `PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname}`;
-    // Kept open when idle (at most two connections): it sends the outbox's NOTIFY, and a
-    // reconnect after a quiet spell would add its set-up time to the next event's delay.
-    this.adminPool = new pg.Pool({
-      connectionString: options.url,
-      max: 2,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      idleTimeoutMillis: 0,
-    });
-    // Idle clients that the server drops (restart, failover) emit 'error'; unheard,
-    // it would crash the process. The pool discards them and the next query reconnects.
-    this.adminPool.on('error', () => undefined);
   }
 
+  /** The provisioning login: used here, for roles, schemas, grants and migrations, and nowhere else. */
   async migrate(modules: readonly string[]): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.url });
+    const client = new pg.Client({ connectionString: this.options.url, application_name: 'shop:provisioning' });
+    listenForConnectionErrors(client);
     await client.connect();
     const admin: AdminSession = {
       query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
     };
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      const { rolePrefix, roleSecret } = this.options;
+      const ownership = await RoleOwnership.of(admin, rolePrefix, modules);
+      const signals = signalsRoleName(rolePrefix);
+      await ownership.assertAllOwn(admin, [signals, ...modules.map((module) => moduleRoleName(rolePrefix, module))]);
+      await ensureRole(admin, ownership, signals, moduleRolePassword(roleSecret, signals));
       for (const module of modules) {
-        const role = moduleRoleName(this.options.rolePrefix, module);
-        await ensureModuleRoleAndSchema(admin, module, role, moduleRolePassword(this.options.roleSecret, role));
+        const role = moduleRoleName(rolePrefix, module);
+        await ensureModuleRoleAndSchema(admin, ownership, module, role, moduleRolePassword(roleSecret, role));
         const migrationsFolder = migrationsFolderOf(module);
         if (migrationsFolder) {
           await migrate(drizzle({ client }), {
@@ -81,22 +87,25 @@ export class PostgresEngine implements DatabaseEngine {
     }
   }
 
+  /** The connection string of one of this shop's own login roles. */
+  private urlOf(role: string): string {
+    const url = new URL(this.options.url);
+    url.username = role;
+    url.password = moduleRolePassword(this.options.roleSecret, role);
+    return url.toString();
+  }
+
   forModule(module: string): ModuleDatabase {
     const existing = this.handles.get(module);
     if (existing) return existing;
     const role = moduleRoleName(this.options.rolePrefix, module);
-    const url = new URL(this.options.url);
-    url.username = role;
-    url.password = moduleRolePassword(this.options.roleSecret, role);
-    const pool = new pg.Pool({
-      connectionString: url.toString(),
+    const pool = new ResilientPool({
+      connectionString: this.urlOf(role),
       max: this.options.poolSize,
       application_name: `shop:${module}`,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       statement_timeout: STATEMENT_TIMEOUT_MS,
     });
-    pool.on('error', () => undefined); // see the admin pool above
-
     const db = drizzle({ client: pool }) as unknown as Db;
     const handle: ModuleDatabase = {
       module,
@@ -109,12 +118,32 @@ export class PostgresEngine implements DatabaseEngine {
     return handle;
   }
 
+  /**
+   * The signals role's pool (at most two connections): it sends the outbox's NOTIFY and
+   * answers readiness. Kept open when idle, since a reconnect after a quiet spell would
+   * add its set-up time to the next event's delay.
+   */
+  private signals(): pg.Pool {
+    this.signalsPool ??= new ResilientPool({
+      connectionString: this.urlOf(signalsRoleName(this.options.rolePrefix)),
+      max: 2,
+      application_name: 'shop:signals',
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      idleTimeoutMillis: 0,
+    });
+    return this.signalsPool;
+  }
+
   async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
     let client: pg.Client | undefined;
     let stopped = false;
     let retry: NodeJS.Timeout | undefined;
     const connect = async (): Promise<void> => {
-      const next = new pg.Client({ connectionString: this.options.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+      const next = new pg.Client({
+        connectionString: this.urlOf(signalsRoleName(this.options.rolePrefix)),
+        application_name: 'shop:signals',
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      });
       next.on('notification', (message) => {
         if (message.channel === channel) onMessage(message.payload ?? '');
       });
@@ -144,16 +173,18 @@ export class PostgresEngine implements DatabaseEngine {
   }
 
   async notify(channel: string, payload: string): Promise<void> {
-    await this.adminPool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    await this.signals().query('SELECT pg_notify($1, $2)', [channel, payload]);
   }
 
   async ping(): Promise<void> {
-    await this.adminPool.query('SELECT 1');
+    await this.signals().query('SELECT 1');
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values(), this.adminPool].map((p) => p.end()));
+    const pools = [...this.pools.values(), ...(this.signalsPool ? [this.signalsPool] : [])];
     this.pools.clear();
     this.handles.clear();
+    this.signalsPool = undefined;
+    await Promise.all(pools.map((p) => p.end()));
   }
 }

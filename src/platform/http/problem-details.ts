@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { DomainError, type DomainErrorKind, type FieldProblem } from '../contracts/domain-error.js';
+import { isTransientDatabaseFailure } from '../database/database-unavailable.js';
 
 /** An RFC 9457 problem details body, with our stable `code` and the request id. */
 export interface ProblemDetails {
@@ -22,6 +23,7 @@ const STATUS_OF_KIND: Record<DomainErrorKind, number> = {
   not_found: 404,
   conflict: 409,
   unprocessable: 422,
+  rate_limited: 429,
   unavailable: 503,
 };
 
@@ -32,6 +34,7 @@ const CODE_OF_STATUS: Record<number, string> = {
   404: 'NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',
   406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
@@ -50,6 +53,9 @@ const FASTIFY_CODES: Record<string, { code: string; detail: string }> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'BAD_REQUEST', detail: 'Content-Length does not match the body.' },
 };
 
+/** A 503 tells the caller to come back: when, unless the error says otherwise. */
+const DEFAULT_RETRY_AFTER_SECONDS = 1;
+
 function titleOf(status: number): string {
   const code = CODE_OF_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
   return code.charAt(0) + code.slice(1).toLowerCase().replaceAll('_', ' ');
@@ -66,14 +72,31 @@ function problem(status: number, code: string, detail?: string, errors?: FieldPr
   };
 }
 
+/** What the edge answers for an error, and how it should be logged. */
+export interface ProblemAnswer {
+  problem: ProblemDetails;
+  /** `unexpected`: a bug, logged as an error; `transient`: the database was away, a warning; `expected`: nothing to log. */
+  outcome: 'expected' | 'transient' | 'unexpected';
+  /** Seconds for `Retry-After` (429 and 503 answers). */
+  retryAfterSeconds?: number;
+}
+
+function withRetryAfter(answer: Omit<ProblemAnswer, 'retryAfterSeconds'>, seconds?: number): ProblemAnswer {
+  const status = answer.problem.status;
+  if (status !== 429 && status !== 503) return answer;
+  return { ...answer, retryAfterSeconds: seconds ?? DEFAULT_RETRY_AFTER_SECONDS };
+}
+
 /**
  * Turns anything thrown while serving a request into a problem body. Unexpected
  * errors become a bare 500: their message may hold internals and is only logged.
+ * A database that is briefly away (a restart, a failover, a terminated connection)
+ * is not a bug: 503 with `Retry-After`, since nothing of the request was kept.
  */
-export function toProblem(error: unknown): { problem: ProblemDetails; unexpected: boolean } {
+export function toProblem(error: unknown): ProblemAnswer {
   if (error instanceof DomainError) {
     const status = STATUS_OF_KIND[error.kind];
-    return { problem: problem(status, error.code, error.message, error.fields), unexpected: false };
+    return withRetryAfter({ problem: problem(status, error.code, error.message, error.fields), outcome: 'expected' }, error.retryAfterSeconds);
   }
   // Nest wraps Fastify's own client errors (body too large, bad JSON) in an HttpException.
   const fastifyError = (error instanceof HttpException ? error.cause : error) as
@@ -83,24 +106,31 @@ export function toProblem(error: unknown): { problem: ProblemDetails; unexpected
   if (typeof fastifyCode === 'string' && FASTIFY_CODES[fastifyCode]) {
     const known = FASTIFY_CODES[fastifyCode];
     const status = typeof fastifyError?.statusCode === 'number' ? fastifyError.statusCode : 400;
-    return { problem: problem(status, known.code, known.detail), unexpected: false };
+    return { problem: problem(status, known.code, known.detail), outcome: 'expected' };
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const response = error.getResponse();
     const detail =
       typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? error.message);
-    return {
+    return withRetryAfter({
       problem: problem(status, CODE_OF_STATUS[status] ?? `HTTP_${status}`, detail),
-      unexpected: status >= 500,
-    };
+      // A 503 the code chose to answer (readiness while the database is away) is an outcome, not a bug.
+      outcome: status >= 500 && status !== 503 ? 'unexpected' : 'expected',
+    });
   }
   const statusCode = (error as { statusCode?: unknown }).statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     return {
       problem: problem(statusCode, CODE_OF_STATUS[statusCode] ?? `HTTP_${statusCode}`, (error as Error).message),
-      unexpected: false,
+      outcome: 'expected',
     };
   }
-  return { problem: problem(500, 'INTERNAL', 'An unexpected error occurred.'), unexpected: true };
+  if (isTransientDatabaseFailure(error)) {
+    return withRetryAfter({
+      problem: problem(503, 'DATABASE_UNAVAILABLE', 'The database is briefly unavailable; nothing was changed. Retry the request.'),
+      outcome: 'transient',
+    });
+  }
+  return { problem: problem(500, 'INTERNAL', 'An unexpected error occurred.'), outcome: 'unexpected' };
 }

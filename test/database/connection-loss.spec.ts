@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startShopProcess, type ShopProcess } from '../support/shop-process.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { TEST_POSTGRES_URL, TEST_REDIS_URL } from '../support/test-env.js';
+import { waitFor } from '../support/wait-for.js';
+
+/**
+ * A database restart or failover, played as `pg_terminate_backend` on every connection
+ * of the shop's database, several times, in the middle of traffic: the process must
+ * survive each time (a `pg` client's unheard 'error' event would end it), answer
+ * nothing but success or 503 with Retry-After meanwhile, and serve again without a
+ * restart, events included.
+ */
+describe.each([
+  { name: 'in-process delivery', env: (): Record<string, string> => ({}) },
+  { name: 'BullMQ delivery', env: (): Record<string, string> => ({ REDIS_URL: TEST_REDIS_URL, EVENTS_QUEUE_PREFIX: `l${randomUUID().slice(0, 8)}` }) },
+])('the database dropping every connection, with $name', ({ env }) => {
+  let database: TestDatabase;
+  let proc: ShopProcess | undefined;
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+
+  afterAll(async () => {
+    if (proc && proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
+    await admin.end().catch(() => undefined);
+    await database?.drop();
+  });
+
+  it('should survive each drop, answer only success or 503 meanwhile, and serve again', async () => {
+    database = await createTestDatabase();
+    await admin.connect();
+    proc = await startShopProcess({ DATABASE_URL: database.url, EVENTS_POLL_MS: '200', ...env() });
+    const url = proc.url;
+    const answers: { status: number; retryAfter: string | null; route: string }[] = [];
+    const failures: string[] = [];
+    let stop = false;
+
+    // Light traffic that keeps every kind of connection busy: reads, writes whose
+    // events the relay hands on (registrations), and the consumers applying them.
+    const call = async (route: string, init?: RequestInit) => {
+      try {
+        const answer = await fetch(`${url}${route}`, init);
+        await answer.arrayBuffer();
+        answers.push({ status: answer.status, retryAfter: answer.headers.get('retry-after'), route: route.split('?')[0]! });
+      } catch (error) {
+        failures.push(`${route}: ${(error as Error).message} ${String((error as { cause?: unknown }).cause ?? '')}`);
+      }
+    };
+    const register = () =>
+      call('/api/v1/identity/register', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: `blip-${randomUUID()}@test.local`, password: 'a-long-password', name: 'Blip' }),
+      });
+    const traffic = [
+      (async () => { while (!stop) await register(); })(),
+      (async () => { while (!stop) await call('/api/v1/catalog/products?q=kettle'); })(),
+      (async () => { while (!stop) await call('/health/ready'); })(),
+    ];
+
+    try {
+      for (let round = 1; round <= 5; round++) {
+        const before = answers.length;
+        await waitFor(() => answers.length >= before + 10, { what: `traffic before drop ${round}`, timeoutMs: 20_000 });
+        const { rows } = await admin.query<{ n: number }>(
+          'SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1',
+          [database.name],
+        );
+        expect(rows[0]!.n, `connections terminated in round ${round}`).toBeGreaterThan(0);
+        // Served again: successful answers after the drop, from the same process.
+        const after = answers.length;
+        await waitFor(() => answers.slice(after).filter((a) => a.status < 300).length >= 10, {
+          what: `the shop to serve again after drop ${round}`,
+          timeoutMs: 20_000,
+        });
+        expect(proc.child.exitCode, proc.output().slice(-3000)).toBeNull();
+      }
+    } finally {
+      stop = true;
+      await Promise.all(traffic);
+    }
+
+    expect(failures, proc.output().slice(-3000)).toEqual([]);
+    expect(proc.child.exitCode).toBeNull();
+    const unexpected = answers.filter((a) => a.status >= 500 && a.status !== 503);
+    expect(unexpected, 'answers other than success or 503').toEqual([]);
+    for (const refused of answers.filter((a) => a.status === 503)) expect(refused.retryAfter).toMatch(/^\d+$/);
+    expect(answers.filter((a) => a.status >= 400 && a.status < 500)).toEqual([]);
+
+    // Events too: a registration made now is welcomed, through the relay and the consumer.
+    const last = await fetch(`${url}/api/v1/identity/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `after-${randomUUID()}@test.local`, password: 'a-long-password', name: 'After' }),
+    });
+    expect(last.status).toBe(201);
+    const { id } = (await last.json()) as { id: string };
+    await waitFor(
+      async () => (await database.sql('SELECT 1 FROM notifications.notifications WHERE recipient_user_id = $1', [id])).length === 1,
+      { what: 'the welcome of a user registered after the drops' },
+    );
+  });
+});
