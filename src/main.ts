@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, {}, undefined, config.logFormat);
   try {
     const app = await createApp(config, logger);
     exitGracefullyOnSignals(app, logger, config.shutdownDeadlineMs);

@@ -23,6 +23,15 @@ export async function openPlatform(
   } else {
     logger.info({ database: database.description }, 'using PostgreSQL');
   }
+  if (config.redisUrl) {
+    const redis = new URL(config.redisUrl);
+    logger.info(
+      { redis: `${redis.hostname}:${redis.port || 6379}${redis.pathname.length > 1 ? redis.pathname : ''}`, queuePrefix: config.events.queuePrefix },
+      'integration events go through Redis (BullMQ queues); brute-force counters are kept there too',
+    );
+  } else {
+    logger.info('REDIS_URL is not set: integration events are delivered in-process, brute-force counters kept in memory');
+  }
   try {
     if (config.migrateOnStart) {
       await database.migrate(modules);

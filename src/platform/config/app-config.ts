@@ -21,7 +21,23 @@ const envSchema = z.object({
     .default('shop_'),
   MODULE_DB_SECRET: z.string().min(16).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(true|false|[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*)$/,
+      'true, false, or comma-separated addresses or CIDR ranges of the proxies in front (e.g. 10.0.0.0/8,127.0.0.1)',
+    )
+    .default('false'),
+  CORS_ORIGINS: z
+    .string()
+    .regex(/^https?:\/\/[^\s,/]+(,https?:\/\/[^\s,/]+)*$/, 'comma-separated origins such as https://shop.example,http://localhost:5173')
+    .optional(),
+  THROTTLE_LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(0).max(1_000_000).default(10),
+  THROTTLE_LOGIN_FAILURES_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(100),
+  THROTTLE_REGISTRATIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(20),
   JWT_ISSUER: z.string().default('urn:shop:identity'),
   JWT_AUDIENCE: z.string().default('urn:shop:api'),
   JWT_TTL_SECONDS: z.coerce.number().int().min(30).default(900),
@@ -69,7 +85,24 @@ export type AppConfig = {
   /** Secret the module roles' passwords derive from; generated into DATA_DIR when unset. */
   moduleDbSecret: string | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** `auto`: readable text when stdout is a terminal, JSON otherwise. */
+  logFormat: z.infer<typeof envSchema>['LOG_FORMAT'];
   bodyLimitBytes: number;
+  /** A request (headers and body) not received in full within this time is answered 408 and dropped. */
+  requestTimeoutMs: number;
+  /** Fastify's `trustProxy`: whose `X-Forwarded-For` names the client's address. */
+  trustProxy: boolean | string;
+  /** Origins allowed to call the API from a browser; empty: CORS off (no CORS headers at all). */
+  corsOrigins: string[];
+  /** Brute-force throttles (0 turns one off); counters in Redis when REDIS_URL is set. */
+  throttle: {
+    /** Failed logins for one account from one address in 15 minutes before that pair is refused for 15 minutes. */
+    loginFailuresPerAccount: number;
+    /** Failed logins from one address, any account, in an hour before it is refused for an hour. */
+    loginFailuresPerAddress: number;
+    /** Registrations from one address in an hour. */
+    registrationsPerAddress: number;
+  };
   jwt: {
     issuer: string;
     audience: string;
@@ -156,7 +189,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     moduleRolePrefix: e.MODULE_ROLE_PREFIX,
     moduleDbSecret: e.MODULE_DB_SECRET,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    trustProxy: e.TRUST_PROXY === 'true' ? true : e.TRUST_PROXY === 'false' ? false : e.TRUST_PROXY,
+    corsOrigins: e.CORS_ORIGINS ? e.CORS_ORIGINS.split(',') : [],
+    throttle: {
+      loginFailuresPerAccount: e.THROTTLE_LOGIN_FAILURES_PER_ACCOUNT,
+      loginFailuresPerAddress: e.THROTTLE_LOGIN_FAILURES_PER_ADDRESS,
+      registrationsPerAddress: e.THROTTLE_REGISTRATIONS_PER_ADDRESS,
+    },
     jwt: {
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,

@@ -53,7 +53,8 @@ export function configureHttpEdge(app: NestFastifyApplication, logger: Logger): 
       {
         requestId: request.id,
         method: request.method,
-        url: request.url,
+        // The path only: a query string is the caller's to fill, and may carry what must not be logged.
+        url: request.url.split('?')[0],
         statusCode: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 100) / 100,
       },

@@ -1,0 +1,17 @@
+import type { FastifyInstance } from 'fastify';
+
+/** `application/json`, and the structured `+json` types (`application/merge-patch+json`). */
+const JSON_TYPES: (string | RegExp)[] = ['application/json', /^application\/[a-z0-9.+-]+\+json$/i];
+
+/**
+ * The API speaks JSON only. Fastify also parses `text/plain`, and Nest adds
+ * `application/x-www-form-urlencoded`: such a body would be parsed and then fail
+ * validation with a confusing 400. With only JSON parsers left, Fastify answers any
+ * other body with 415 (FST_ERR_CTP_INVALID_MEDIA_TYPE), which the edge turns into an
+ * `UNSUPPORTED_MEDIA_TYPE` problem.
+ */
+export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number): void {
+  fastify.removeAllContentTypeParsers();
+  const parse = fastify.getDefaultJsonParser('error', 'error');
+  for (const type of JSON_TYPES) fastify.addContentTypeParser(type, { parseAs: 'string', bodyLimit }, parse);
+}
