@@ -20,6 +20,7 @@ import { InputValidationGuard } from './http/input-validation.guard.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { LOGGER } from './logging/logger.token.js';
 import { DocsController } from './openapi/docs.controller.js';
+import { Throttles } from './throttling/throttles.js';
 
 /** What the composition root opens before Nest starts, handed to the platform. */
 export interface PlatformResources {
@@ -64,9 +65,10 @@ export class PlatformModule {
         DatabaseCloser,
         TokenVerifier,
         ContractBus,
+        Throttles,
         ...eventProviders,
       ],
-      exports: [APP_CONFIG, LOGGER, DATABASE_ENGINE, ContractBus, OUTBOX_ANNOUNCER, EventOperations],
+      exports: [APP_CONFIG, LOGGER, DATABASE_ENGINE, ContractBus, OUTBOX_ANNOUNCER, EventOperations, Throttles],
     };
   }
 }

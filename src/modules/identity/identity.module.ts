@@ -8,9 +8,11 @@ import { GetAdminsHandler, GetUserHandler, GetUsersHandler } from './get-users/g
 import { moduleOutboxProvider } from '../../platform/events/outbox.js';
 import { JwksController } from './jwks/jwks.http.controller.js';
 import { LogInController } from './log-in/log-in.http.controller.js';
+import { LoginThrottle } from './log-in/login-throttle.js';
 import { ProfileController } from './profile/profile.http.controller.js';
 import { RegisterUserController } from './register-user/register-user.http.controller.js';
 import { RegisterUserHandler } from './register-user/register-user.handler.js';
+import { RegistrationThrottle } from './register-user/registration-throttle.js';
 import { TokenIssuer } from './tokens/token-issuer.js';
 
 export const IDENTITY = 'identity';
@@ -29,6 +31,8 @@ export const IDENTITY = 'identity';
     GetAdminsHandler,
     BootstrapAdmin,
     TokenIssuer,
+    LoginThrottle,
+    RegistrationThrottle,
   ],
 })
 export class IdentityModule {

@@ -10,8 +10,9 @@ export function workerConnection(url: string, logger: Logger): Redis {
   return watch(new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: false, ...common }), 'worker', logger);
 }
 
-export function producerConnection(url: string, logger: Logger): Redis {
-  return watch(new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, ...common }), 'producer', logger);
+/** `name` is the connection's name in Redis (`CLIENT LIST`); the rate-limit counters use one of their own. */
+export function producerConnection(url: string, logger: Logger, name = 'shop-events'): Redis {
+  return watch(new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, ...common, connectionName: name }), name === 'shop-events' ? 'producer' : name, logger);
 }
 
 const common: RedisOptions = {

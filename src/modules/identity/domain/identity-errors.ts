@@ -24,3 +24,21 @@ export class UserNotFoundError extends DomainError {
     super('The user does not exist.');
   }
 }
+
+/** Too many sign-in attempts from this address (for this account, or for any): 429 with Retry-After. */
+export class TooManyLoginAttemptsError extends DomainError {
+  readonly code = 'IDENTITY.TOO_MANY_LOGIN_ATTEMPTS';
+  readonly kind = 'rate_limited' as const;
+  constructor(override readonly retryAfterSeconds: number) {
+    super(`Too many failed sign-ins from this address; try again in ${retryAfterSeconds} s.`);
+  }
+}
+
+/** Too many accounts registered from this address: 429 with Retry-After. */
+export class TooManyRegistrationsError extends DomainError {
+  readonly code = 'IDENTITY.TOO_MANY_REGISTRATIONS';
+  readonly kind = 'rate_limited' as const;
+  constructor(override readonly retryAfterSeconds: number) {
+    super(`Too many registrations from this address; try again in ${retryAfterSeconds} s.`);
+  }
+}

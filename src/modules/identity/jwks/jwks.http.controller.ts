@@ -18,6 +18,7 @@ export class JwksController {
   @Header('cache-control', 'public, max-age=300')
   @ApiRoute({
     summary: 'Public keys that verify access tokens (JWKS)',
+    operationId: 'getJwks',
     tags: ['identity'],
     response: z.object({ keys: z.array(z.record(z.string(), z.string())) }),
   })

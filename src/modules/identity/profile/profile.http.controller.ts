@@ -16,7 +16,13 @@ export class ProfileController {
   constructor(private readonly users: UsersRepository) {}
 
   @Get()
-  @ApiRoute({ summary: 'Read my profile', tags: ['identity'], response: userViewSchema })
+  @ApiRoute({
+    summary: 'Read my profile',
+    operationId: 'getMyProfile',
+    tags: ['identity'],
+    response: userViewSchema,
+    errors: { 404: 'The account the token names no longer exists (IDENTITY.USER_NOT_FOUND).' },
+  })
   async read(@CurrentUser() caller: Principal): Promise<UserView> {
     const user = await this.users.findById(caller.userId);
     if (!user) throw new UserNotFoundError();
@@ -24,7 +30,13 @@ export class ProfileController {
   }
 
   @Patch()
-  @ApiRoute({ summary: 'Change my display name', tags: ['identity'], response: userViewSchema })
+  @ApiRoute({
+    summary: 'Change my display name',
+    operationId: 'updateMyProfile',
+    tags: ['identity'],
+    response: userViewSchema,
+    errors: { 404: 'The account the token names no longer exists (IDENTITY.USER_NOT_FOUND).' },
+  })
   async update(
     @CurrentUser() caller: Principal,
     @ValidBody(updateProfileSchema) input: z.infer<typeof updateProfileSchema>,
