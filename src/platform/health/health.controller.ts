@@ -1,7 +1,9 @@
 import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { z } from 'zod';
 import { Public } from '../auth/access-decorators.js';
 import { DATABASE_ENGINE } from '../database/database.tokens.js';
 import type { DatabaseEngine } from '../database/database-engine.js';
+import { ApiRoute } from '../openapi/route-docs.js';
 
 /**
  * Liveness says the process runs; readiness says it can serve, which needs the
@@ -14,11 +16,24 @@ export class HealthController {
 
   @Get('live')
   @HttpCode(200)
+  @ApiRoute({
+    summary: 'Liveness: the process runs',
+    operationId: 'checkLiveness',
+    tags: ['health'],
+    response: z.object({ status: z.literal('ok') }),
+  })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
+  @ApiRoute({
+    summary: 'Readiness: the instance can serve, its database answers',
+    operationId: 'checkReadiness',
+    tags: ['health'],
+    response: z.object({ status: z.literal('ok'), database: z.string().describe('The engine: postgres or pglite') }),
+    errors: { 503: 'The database is not answering, or the instance is shutting down.' },
+  })
   async ready(): Promise<{ status: 'ok'; database: string }> {
     try {
       await this.database.ping();

@@ -14,7 +14,7 @@ export class CreateProductController {
   @Post()
   @HttpCode(201)
   @Roles('admin')
-  @ApiRoute({ summary: 'Create a product', tags: ['catalog'], status: 201, response: productViewSchema })
+  @ApiRoute({ summary: 'Create a product', tags: ['catalog'], response: productViewSchema })
   create(@ValidBody(createProductSchema) input: CreateProductInput): Promise<ProductView> {
     return this.products.insert(input);
   }

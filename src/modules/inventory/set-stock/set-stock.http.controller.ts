@@ -21,7 +21,17 @@ export class SetStockController {
   /** Creates or replaces the on-hand figures of a SKU (201 when new, 200 when updated). */
   @Put(':sku')
   @Roles('admin')
-  @ApiRoute({ summary: 'Set the stock of a SKU', tags: ['inventory'], response: stockViewSchema })
+  @ApiRoute({
+    summary: 'Set the stock of a SKU',
+    tags: ['inventory'],
+    status: [201, 200],
+    response: stockViewSchema,
+    errors: {
+      409:
+        'The SKU is stock of another product (INVENTORY.SKU_BELONGS_TO_OTHER_PRODUCT), or the quantity would fall ' +
+        'below what is reserved (INVENTORY.QUANTITY_BELOW_RESERVED).',
+    },
+  })
   async set(
     @ValidParams(skuParams) params: { sku: string },
     @ValidBody(setStockSchema) input: SetStockInput,

@@ -24,7 +24,16 @@ export class CancelOrderController {
    */
   @Post(':id/cancel')
   @HttpCode(202)
-  @ApiRoute({ summary: 'Cancel my order while checkout is still running', tags: ['ordering'], status: 202, response: orderViewSchema })
+  @ApiRoute({
+    summary: 'Cancel my order while checkout is still running',
+    tags: ['ordering'],
+    response: orderViewSchema,
+    errors: {
+      409:
+        'The order can no longer be cancelled: it is confirmed, or its shipment is being created ' +
+        '(ORDERING.ORDER_NOT_CANCELLABLE).',
+    },
+  })
   async cancel(@CurrentUser() caller: Principal, @ValidParams(orderIdParams) params: { id: string }): Promise<OrderView> {
     const order = await this.orders.findById(params.id);
     if (!order || order.userId !== caller.userId) throw new OrderNotFoundError(params.id);

@@ -59,7 +59,12 @@ export class CheckoutSagasController {
   ) {}
 
   @Get()
-  @ApiRoute({ summary: 'List checkout sagas in a state (default COMPENSATION_FAILED)', tags: ['ordering'], response: z.object({ items: z.array(sagaSchema) }) })
+  @ApiRoute({
+    summary: 'List checkout sagas in a state (default COMPENSATION_FAILED)',
+    operationId: 'listCheckouts',
+    tags: ['ordering'],
+    response: z.object({ items: z.array(sagaSchema) }),
+  })
   async list(@ValidQuery(listQuery) query: z.infer<typeof listQuery>): Promise<{ items: SagaSummary[] }> {
     return { items: (await this.sagas.pageInState(query.state, query.page, query.pageSize)).map(toSummary) };
   }
@@ -67,7 +72,15 @@ export class CheckoutSagasController {
   /** Sends a parked saga back to compensating (after the cause was fixed); 202, follow the list or the order. */
   @Post(':id/retry')
   @HttpCode(202)
-  @ApiRoute({ summary: 'Retry the compensation of a parked checkout', tags: ['ordering'], status: 202, response: sagaSchema })
+  @ApiRoute({
+    summary: 'Retry the compensation of a parked checkout',
+    operationId: 'retryCheckoutCompensation',
+    tags: ['ordering'],
+    response: sagaSchema,
+    // Any id that is not a parked checkout, existing or not, is the same 409.
+    notFound: false,
+    errors: { 409: 'No checkout of this order is parked as COMPENSATION_FAILED (ORDERING.SAGA_NOT_RETRYABLE).' },
+  })
   async retry(@ValidParams(orderIdParams) params: { id: string }): Promise<SagaSummary> {
     const saga = await this.sagas.retryCompensation(params.id);
     if (!saga) throw new SagaNotRetryableError(params.id);

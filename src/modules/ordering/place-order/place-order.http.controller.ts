@@ -20,7 +20,15 @@ export class PlaceOrderController {
    */
   @Post()
   @HttpCode(202)
-  @ApiRoute({ summary: 'Place an order (checkout runs asynchronously)', tags: ['ordering'], status: 202, response: orderViewSchema })
+  @ApiRoute({
+    summary: 'Place an order (checkout runs asynchronously)',
+    tags: ['ordering'],
+    response: orderViewSchema,
+    headers: { Location: 'Where to follow the order until CONFIRMED or CANCELLED: `/api/v1/orders/{id}`.' },
+    errors: {
+      409: 'This Idempotency-Key was used for a different order request (ORDERING.IDEMPOTENCY_KEY_REUSED).',
+    },
+  })
   async place(
     @CurrentUser() caller: Principal,
     @ValidHeaders(idempotencyHeaders) headers: z.infer<typeof idempotencyHeaders>,

@@ -22,7 +22,6 @@ export class RebuildOrderSummariesController {
       'Deletes every summary, then replays the OrderPlaced, OrderConfirmed and OrderCancelled events ordering still ' +
       'retains (EVENTS_RETENTION_DAYS). Orders whose events were pruned do not come back.',
     tags: ['reporting'],
-    status: 202,
     response: outcomeSchema,
   })
   run(): Promise<RebuildOutcome> {

@@ -20,7 +20,12 @@ export class SetShippableItemController {
   /** Records or replaces a product's weight, size and hazard (201 when new, 200 when updated). */
   @Put(':productId')
   @Roles('admin')
-  @ApiRoute({ summary: "Set a product's shipping data", tags: ['shipping'], response: shippableItemViewSchema })
+  @ApiRoute({
+    summary: "Set a product's shipping data",
+    tags: ['shipping'],
+    status: [201, 200],
+    response: shippableItemViewSchema,
+  })
   async set(
     @ValidParams(productIdParams) params: { productId: string },
     @ValidBody(shippableItemInputSchema) input: ShippableItemInput,

@@ -27,6 +27,35 @@ const replayBody = z
   })
   .strict();
 
+const envelopeSchema = z.object({
+  id: z.uuid(),
+  type: z.string().describe('The wire name, e.g. identity.UserRegistered'),
+  version: z.number().int(),
+  source: z.string().describe('The publishing module'),
+  occurredAt: z.string(),
+  correlationId: z.string(),
+  causationId: z.string(),
+  traceparent: z.string().nullable(),
+  payload: z.unknown().describe("The event's own data, as its publisher's contract declares it"),
+});
+
+const deadLetterSchema = z.object({
+  id: z.uuid(),
+  eventId: z.uuid(),
+  subscription: z.string().describe('<consumer>.<Handler>, e.g. notifications.WelcomeNewUser'),
+  envelope: envelopeSchema,
+  attempts: z.number().int(),
+  lastError: z.string(),
+  failedAt: z.string(),
+  redrivenAt: z.string().nullable(),
+});
+
+// The documented shape is the DeadLetter the list returns, field for field: this line
+// stops compiling when either changes without the other.
+type DocumentedDeadLetter = z.infer<typeof deadLetterSchema>;
+const sameShape: [DocumentedDeadLetter, DeadLetter] extends [DeadLetter, DocumentedDeadLetter] ? true : never = true;
+void sameShape;
+
 /**
  * Operator endpoints for durable events (admin only). They live outside /api/v1/
  * because they belong to the platform, not to a module's public API.
@@ -40,7 +69,12 @@ export class EventOperationsController {
   ) {}
 
   @Get('dead-letters')
-  @ApiRoute({ summary: "List a consumer's dead-lettered events", tags: ['ops'] })
+  @ApiRoute({
+    summary: "List a consumer's dead-lettered events, newest first",
+    operationId: 'listDeadLetters',
+    tags: ['ops'],
+    response: z.object({ items: z.array(deadLetterSchema) }),
+  })
   async list(@ValidQuery(listQuery) query: z.infer<typeof listQuery>): Promise<{ items: DeadLetter[] }> {
     this.operations.assertConsumer(query.consumer);
     return { items: await this.deadLetters.list(query.consumer, query) };
@@ -48,14 +82,27 @@ export class EventOperationsController {
 
   @Post('dead-letters/redrive')
   @HttpCode(202)
-  @ApiRoute({ summary: 'Re-deliver dead letters (all pending, or the given ids)', tags: ['ops'], status: 202 })
+  @ApiRoute({
+    summary: 'Re-deliver dead letters (all pending, or the given ids)',
+    operationId: 'redriveDeadLetters',
+    tags: ['ops'],
+    response: z.object({ redriven: z.number().int().describe('Dead letters handed over for delivery again') }),
+  })
   redrive(@ValidBody(redriveBody) body: z.infer<typeof redriveBody>): Promise<{ redriven: number }> {
     return this.operations.redrive(body.consumer, body.ids);
   }
 
   @Post('replay')
   @HttpCode(202)
-  @ApiRoute({ summary: "Re-deliver a publisher's retained events of some types since a time to one subscriber", tags: ['ops'], status: 202 })
+  @ApiRoute({
+    summary: "Re-deliver a publisher's retained events of some types since a time to one subscriber",
+    operationId: 'replayEvents',
+    tags: ['ops'],
+    response: z.object({
+      events: z.number().int().describe("The publisher's retained events that matched"),
+      deliveries: z.number().int().describe('Deliveries handed over to the subscriber'),
+    }),
+  })
   replay(@ValidBody(replayBody) body: z.infer<typeof replayBody>): Promise<{ events: number; deliveries: number }> {
     return this.operations.replay(body);
   }
