@@ -4,7 +4,7 @@
  * event as JSON lines to the file given. Running it outside the shop's process keeps
  * the load generator from competing with the relay and the consumer for one core.
  *
- * node bench/event-publisher.mjs <databaseUrl> <roleSecret> <count> <concurrency> <rate|0> <outFile>
+ * node bench/event-publisher.mjs <databaseUrl> <roleSecret> <rolePrefix> <count> <concurrency> <rate|0> <outFile>
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (file) => import(path.join(root, 'dist', file));
 
-const [databaseUrl, roleSecret, countArg, concurrencyArg, rateArg, outFile] = process.argv.slice(2);
+const [databaseUrl, roleSecret, rolePrefix, countArg, concurrencyArg, rateArg, outFile] = process.argv.slice(2);
 const count = Number(countArg);
 const concurrency = Number(concurrencyArg);
 const rate = Number(rateArg);
@@ -25,7 +25,7 @@ const [{ PostgresEngine }, { Outbox, OUTBOX_CHANNEL }, { OutboxAnnouncer }, { Us
   dist('platform/events/outbox-announcer.js'),
   dist('modules/identity/contract.js'),
 ]);
-const engine = new PostgresEngine({ url: databaseUrl, poolSize: concurrency, rolePrefix: 'shop_', roleSecret });
+const engine = new PostgresEngine({ url: databaseUrl, poolSize: concurrency, rolePrefix, roleSecret });
 const identity = engine.forModule('identity');
 // As in the shop: NOTIFY after the commit, from outside the publishing transactions.
 const announcer = new OutboxAnnouncer(engine, OUTBOX_CHANNEL);

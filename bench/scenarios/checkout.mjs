@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { freshDatabase } from '../support/database.mjs';
+import { freshDatabase, rolePrefixOf } from '../support/database.mjs';
 import { keepAliveAgent, mapLimit, postJson, requestJson } from '../support/http.mjs';
 import { BENCH_ADMIN, startMonolith } from '../support/monolith.mjs';
 import { cpuSecondsOf } from '../support/process-cpu.mjs';
@@ -158,6 +158,7 @@ export default {
     const databaseUrl = await freshDatabase(config.postgresUrl, 'shop_bench_checkout');
     const { child, baseUrl } = await startMonolith({
       databaseUrl,
+      rolePrefix: rolePrefixOf('shop_bench_checkout'),
       workDir,
       nodeArgs: config.monolithNodeArgs,
       env: process.env.BENCH_DB_POOL_SIZE ? { DB_POOL_SIZE: process.env.BENCH_DB_POOL_SIZE } : {},

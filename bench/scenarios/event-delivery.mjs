@@ -24,7 +24,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { freshDatabase } from '../support/database.mjs';
+import { freshDatabase, rolePrefixOf } from '../support/database.mjs';
 import { REPO_ROOT } from '../support/monolith.mjs';
 import { percentileOfSorted } from '../support/stats.mjs';
 import { fmt } from '../support/table.mjs';
@@ -32,6 +32,7 @@ import { fmt } from '../support/table.mjs';
 const TARGET_EVENTS_PER_SECOND = 2000;
 const PUBLISHERS = Number(process.env.BENCH_PUBLISHERS ?? 32);
 const ROLE_SECRET = 'bench-module-role-secret-0123456789';
+const ROLE_PREFIX = rolePrefixOf('shop_bench_events');
 const TARGET_P99_MS_BULLMQ = 50;
 
 const dist = (file) => import(path.join(REPO_ROOT, 'dist', file));
@@ -52,6 +53,7 @@ async function bootShop({ databaseUrl, dataDir, redisUrl }) {
     EVENTS_BATCH_SIZE: '500',
     EVENTS_WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '8',
     MODULE_DB_SECRET: ROLE_SECRET,
+    MODULE_ROLE_PREFIX: ROLE_PREFIX,
     ...(redisUrl ? { REDIS_URL: redisUrl, EVENTS_QUEUE_PREFIX: `bench${Date.now()}` } : {}),
   });
   const app = await createApp(config, createLogger('warn'));
@@ -65,7 +67,7 @@ async function publishFromChild({ databaseUrl, roleSecret, count, concurrency, r
   await new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [path.join(REPO_ROOT, 'bench/event-publisher.mjs'), databaseUrl, roleSecret, count, concurrency, rate, outFile].map(String),
+      [path.join(REPO_ROOT, 'bench/event-publisher.mjs'), databaseUrl, roleSecret, ROLE_PREFIX, count, concurrency, rate, outFile].map(String),
       { stdio: ['ignore', 'inherit', 'inherit'] },
     );
     child.on('error', reject);

@@ -9,7 +9,7 @@ import { deepStrictEqual } from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { startChild, waitForHttpOk } from '../support/child-process.mjs';
-import { freshDatabase } from '../support/database.mjs';
+import { freshDatabase, rolePrefixOf } from '../support/database.mjs';
 import { mapLimit, requestJson } from '../support/http.mjs';
 import { runLoad } from '../support/load.mjs';
 import { BENCH_ADMIN, REPO_ROOT, logProblems, startMonolith } from '../support/monolith.mjs';
@@ -46,12 +46,12 @@ async function seedProducts(baseUrl, count) {
   });
 }
 
-async function startBareServer({ databaseUrl, workDir, nodeArgs = [] }) {
+async function startBareServer({ databaseUrl, role, workDir, nodeArgs = [] }) {
   const port = await freePort();
   const child = startChild({
     name: 'bare-product-server',
     args: [...nodeArgs, path.join(REPO_ROOT, 'bench/bare-product-server.mjs')],
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', DB_POOL_SIZE: '10' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', DB_POOL_SIZE: '10', DB_ROLE: role },
     cwd: REPO_ROOT,
     logFile: path.join(workDir, 'bare-product-server.log'),
   });
@@ -93,9 +93,10 @@ export default {
 
   async run({ config, workDir, progress }) {
     const databaseUrl = await freshDatabase(config.postgresUrl, 'shop_bench');
+    const rolePrefix = rolePrefixOf('shop_bench');
     progress(`fresh database ${databaseUrl}`);
 
-    const monolith = await startMonolith({ databaseUrl, workDir, nodeArgs: config.monolithNodeArgs });
+    const monolith = await startMonolith({ databaseUrl, rolePrefix, workDir, nodeArgs: config.monolithNodeArgs });
     const children = [monolith.child];
     let result;
     try {
@@ -103,7 +104,7 @@ export default {
       const ids = await seedProducts(monolith.baseUrl, PRODUCT_COUNT);
       progress(`seeded ${ids.length} products`);
 
-      const bare = await startBareServer({ databaseUrl, workDir, nodeArgs: config.bareNodeArgs });
+      const bare = await startBareServer({ databaseUrl, role: `${rolePrefix}catalog`, workDir, nodeArgs: config.bareNodeArgs });
       children.push(bare.child);
       progress(`bare server ready at ${bare.baseUrl} (pid ${bare.child.pid})`);
 

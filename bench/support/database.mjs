@@ -18,3 +18,12 @@ export async function freshDatabase(adminUrl, name) {
   url.pathname = `/${name}`;
   return url.toString();
 }
+
+/**
+ * The MODULE_ROLE_PREFIX of a bench database's shop. Roles are shared by every
+ * database of a server, and a shop refuses roles another database created: each
+ * bench database gets roles of its own, named after it (`shop_bench_catalog`).
+ */
+export function rolePrefixOf(databaseName) {
+  return `${databaseName}_`;
+}

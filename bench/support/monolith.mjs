@@ -25,11 +25,12 @@ const APP_ENV_KEYS = [
 ];
 
 /**
- * Starts the built monolith (`node dist/main.js`) on a free port against `databaseUrl`,
+ * Starts the built monolith (`node dist/main.js`) on a free port against `databaseUrl`
+ * with module roles named `<rolePrefix><module>` (database.mjs, rolePrefixOf),
  * logging to `<workDir>/monolith.log`, and waits for `/health/ready`. It migrates the
  * database itself on start. Returns the child handle plus its base URL.
  */
-export async function startMonolith({ databaseUrl, workDir, nodeArgs = [], readyTimeoutMs = 60_000, env: extraEnv = {} }) {
+export async function startMonolith({ databaseUrl, rolePrefix, workDir, nodeArgs = [], readyTimeoutMs = 60_000, env: extraEnv = {} }) {
   const main = path.join(REPO_ROOT, 'dist/main.js');
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm run bench does)`);
   const port = await freePort();
@@ -45,6 +46,9 @@ export async function startMonolith({ databaseUrl, workDir, nodeArgs = [], ready
     DB_POOL_SIZE: '10',
     BOOTSTRAP_ADMIN_EMAIL: BENCH_ADMIN.email,
     BOOTSTRAP_ADMIN_PASSWORD: BENCH_ADMIN.password,
+    MODULE_ROLE_PREFIX: rolePrefix,
+    // The bench registers its customers from one address, faster than a person would.
+    THROTTLE_REGISTRATIONS_PER_ADDRESS: '0',
     ...extraEnv,
   });
   const child = startChild({
