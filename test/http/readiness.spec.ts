@@ -31,6 +31,10 @@ describe('readiness', () => {
     const ready = await shop.http.get('/health/ready');
     expect(ready.status).toBe(503);
     expect(ready.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(ready.headers.get('retry-after')).toMatch(/^\d+$/);
     expect((await shop.http.get('/health/live')).status).toBe(200);
+    // An expected answer, not a bug: no error line, no stack trace for it.
+    const errors = shop.logs.filter((line) => line.level === 'error' || line.level === 'fatal');
+    expect(errors).toEqual([]);
   });
 });
