@@ -103,6 +103,29 @@ describe('hostile input', () => {
     });
   });
 
+  describe('a lone surrogate in any string', () => {
+    // JSON can carry "\ud800" on its own; jsonb refuses it, so an order would fail as a 500.
+    it("should refuse it in an order's address, naming the field, and place no order", async () => {
+      const customer = await shop.customer();
+      const body = JSON.stringify(orderBody([{ item: kettle, quantity: 1 }], { shippingAddress: { ...ADDRESS, name: 'LONE' } })).replace(
+        'LONE',
+        'Ada \\ud800',
+      );
+      const answer = await shop.http.post('/api/v1/orders', { token: customer.token, rawBody: body, headers: { 'idempotency-key': randomUUID() } });
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors).toContainEqual({ field: 'shippingAddress.name', message: expect.stringMatching(/lone surrogate/) });
+      expect(await sql('SELECT 1 FROM ordering.orders WHERE user_id = $1', [customer.id])).toEqual([]);
+    });
+
+    it('should take a well-formed pair (an emoji) as it is', async () => {
+      const answer = await shop.http.post('/api/v1/catalog/products', {
+        token: admin,
+        body: { name: `Teapot \u{1F375} ${randomUUID().slice(0, 6)}`, category: 'kitchen', price: { amount: 100, currency: 'EUR' } },
+      });
+      expect(answer.status).toBe(201);
+    });
+  });
+
   describe('bodies that are not JSON', () => {
     const notJson: [string, string][] = [
       ['text/plain', '{"email":"a@b.cd","password":"x"}'],

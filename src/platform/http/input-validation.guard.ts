@@ -1,12 +1,12 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { FieldProblem } from '../contracts/domain-error.js';
 import { routeDocsOf, type RouteDocs } from '../openapi/route-docs.js';
-import { nulProblemsOf } from './nul-characters.js';
+import { unstorableTextProblemsOf } from './unstorable-text.js';
 import { fieldProblemsOf, ValidationFailedError, type InputSource } from './validation-error.js';
 
 const SOURCES = ['params', 'headers', 'query', 'body'] as const;
-/** Where a NUL character is refused on every route (Node's parser already refuses it in headers). */
-const NUL_CHECKED: readonly InputSource[] = ['params', 'query', 'body'];
+/** Where text PostgreSQL cannot store is refused on every route (Node's parser already refuses NUL in headers). */
+const TEXT_CHECKED: readonly InputSource[] = ['params', 'query', 'body'];
 
 type ValidatingRequest = Record<InputSource, unknown> & { validatedInput?: Partial<Record<InputSource, unknown>> };
 
@@ -14,8 +14,8 @@ type ValidatingRequest = Record<InputSource, unknown> & { validatedInput?: Parti
  * Validates every input a route declared with ValidParams/ValidHeaders/ValidQuery/ValidBody and
  * collects all problems into one 400. It is a guard registered after the AccessGuard,
  * so an anonymous caller gets 401 rather than a list of field errors. On every route,
- * declared or not, it also refuses a NUL character in any string of the path, query
- * or body (nul-characters.ts), which PostgreSQL cannot store. (A guard, not
+ * declared or not, it also refuses text PostgreSQL cannot store (a NUL character, a
+ * lone surrogate) in any string of the path, query or body (unstorable-text.ts). (A guard, not
  * an interceptor: interceptors wrap every request in rxjs, which the product-read
  * benchmark showed to be a measurable share of a cheap request.)
  */
@@ -27,8 +27,8 @@ export class InputValidationGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<ValidatingRequest>();
     let problems: FieldProblem[] | undefined;
-    for (const source of NUL_CHECKED) {
-      const found = nulProblemsOf(request[source], source);
+    for (const source of TEXT_CHECKED) {
+      const found = unstorableTextProblemsOf(request[source], source);
       if (found.length) (problems ??= []).push(...found);
     }
     const docs = this.docsOf(context);
