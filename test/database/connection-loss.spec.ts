@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { orderBody, sellable } from '../support/checkout-fixture.js';
+import { httpClient } from '../support/http-client.js';
 import { startShopProcess, type ShopProcess } from '../support/shop-process.js';
+import { ADMIN } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { TEST_POSTGRES_URL, TEST_REDIS_URL } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';
@@ -30,8 +33,14 @@ describe.each([
   it('should survive each drop, answer only success or 503 meanwhile, and serve again', async () => {
     database = await createTestDatabase();
     await admin.connect();
-    proc = await startShopProcess({ DATABASE_URL: database.url, EVENTS_POLL_MS: '200', ...env() });
+    // Small pools: a connection that a failed transaction never gave back shows at once.
+    // A long saga lease: a saga let go on a lost connection would wait minutes to be resumed.
+    proc = await startShopProcess({ DATABASE_URL: database.url, EVENTS_POLL_MS: '200', DB_POOL_SIZE: '2', CHECKOUT_LEASE_MS: '300000', ...env() });
     const url = proc.url;
+    const http = httpClient(url);
+    // The admin stocks a product and orders it too: one token for both.
+    const adminToken = (await http.post('/api/v1/identity/login', { body: ADMIN })).body.accessToken as string;
+    const kettle = await sellable(http, adminToken, { stock: 1_000_000 });
     const answers: { status: number; retryAfter: string | null; route: string }[] = [];
     const failures: string[] = [];
     let stop = false;
@@ -53,14 +62,23 @@ describe.each([
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email: `blip-${randomUUID()}@test.local`, password: 'a-long-password', name: 'Blip' }),
       });
+    const order = () =>
+      call('/api/v1/orders', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}`, 'idempotency-key': randomUUID() },
+        body: JSON.stringify(orderBody([{ item: kettle, quantity: 1 }])),
+      });
     const traffic = [
       (async () => { while (!stop) await register(); })(),
+      // Orders: transactions in four modules, batched, and the sagas that follow them.
+      (async () => { while (!stop) await order(); })(),
+      (async () => { while (!stop) await order(); })(),
       (async () => { while (!stop) await call('/api/v1/catalog/products?q=kettle'); })(),
       (async () => { while (!stop) await call('/health/ready'); })(),
     ];
 
     try {
-      for (let round = 1; round <= 5; round++) {
+      for (let round = 1; round <= 8; round++) {
         const before = answers.length;
         await waitFor(() => answers.length >= before + 10, { what: `traffic before drop ${round}`, timeoutMs: 20_000 });
         const { rows } = await admin.query<{ n: number }>(
@@ -100,5 +118,13 @@ describe.each([
       async () => (await database.sql('SELECT 1 FROM notifications.notifications WHERE recipient_user_id = $1', [id])).length === 1,
       { what: 'the welcome of a user registered after the drops' },
     );
-  });
+    // Every order placed meanwhile ends, and nothing holds a connection for ever:
+    // a clean stop, well within the shutdown deadline.
+    await waitFor(async () => (await database.sql("SELECT 1 FROM ordering.orders WHERE status NOT IN ('CONFIRMED', 'CANCELLED')")).length === 0, {
+      what: 'every order to settle',
+      timeoutMs: 40_000,
+    });
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited, proc.output().slice(-2000)).toEqual({ code: 0, signal: null });
+  }, 90_000);
 });

@@ -6,7 +6,7 @@
 /** node-postgres and Node's socket errors, and the messages of a closed pool or PGlite. */
 const LOST_CONNECTION_CODES = new Set(['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 const LOST_CONNECTION_MESSAGE =
-  /connection terminated|terminating connection|timeout exceeded when trying to connect|connection error|Connection refused|after calling end on the pool|client has encountered a connection error|pglite is closed/i;
+  /connection terminated|terminating connection|timeout exceeded when trying to connect|connection error|Connection refused|not currently accepting connections|after calling end on the pool|client has encountered a connection error|pglite is closed/i;
 
 /** A statement cancelled by its timeout, a lock not granted in time, or a transaction that lost a race. */
 const TRY_AGAIN_CODES = new Set(['57014', '55P03', '40001', '40P01', '53300']);

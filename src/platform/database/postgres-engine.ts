@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
-import { transactionWithHooks } from './after-commit.js';
 import type { DatabaseEngine } from './database-engine.js';
 import type { Db, ModuleDatabase } from './module-database.js';
 import { quoteIdent, type AdminSession } from './admin-session.js';
@@ -16,7 +15,7 @@ import {
   RoleOwnership,
   signalsRoleName,
 } from './module-roles.js';
-import { listenForConnectionErrors, ResilientPool } from './postgres-pool.js';
+import { listenForConnectionErrors, ResilientPool, transactionOn } from './postgres-pool.js';
 
 /** Serialises startup migrations across processes sharing one database. */
 const MIGRATION_LOCK_KEY = 727_001;
@@ -111,7 +110,7 @@ export class PostgresEngine implements DatabaseEngine {
       module,
       role,
       db,
-      transaction: (work) => transactionWithHooks(db, work),
+      transaction: (work) => transactionOn(pool, work),
     };
     this.pools.set(module, pool);
     this.handles.set(module, handle);

@@ -1,5 +1,8 @@
+import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { transactionWithHooks } from './after-commit.js';
 import { isConnectionLost } from './database-unavailable.js';
+import type { Db } from './module-database.js';
 
 /**
  * A node-postgres client emits `error` when its server goes away (a restart, a failover,
@@ -52,5 +55,28 @@ export class ResilientPool extends pg.Pool {
       if (!isConnectionLost(error) || this.ending) throw error;
       return run();
     }) as never;
+  }
+}
+
+/**
+ * A transaction on a connection of `pool` that always goes back to it. drizzle's own
+ * pool transaction sends BEGIN before its try/finally: when BEGIN fails on a connection
+ * the server has just closed, the connection is never released, and after a few
+ * database blips a module's pool has no connection left (its requests wait out the
+ * connect timeout, and shutdown waits for connections that never come back). Here the
+ * connection is taken and given back by us, and one that failed under the transaction
+ * (its BEGIN, a statement, COMMIT or ROLLBACK) is destroyed rather than pooled.
+ */
+export async function transactionOn<T>(pool: pg.Pool, work: (tx: Db) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let failure: unknown;
+  try {
+    // drizzle on a single client runs the transaction on it and leaves releasing to us.
+    return await transactionWithHooks(drizzle({ client }) as unknown as Db, work);
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    client.release(isConnectionLost(failure) ? (failure as Error) : undefined);
   }
 }
