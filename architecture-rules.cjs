@@ -72,12 +72,13 @@ module.exports = {
       comment:
         'A module reaches the database only through the ModuleDatabase handle of its own role ' +
         '(module-database.ts, module-database.provider.ts, and prepared-statement.ts, which runs ' +
-        'on a handle the module already has; group-commit.ts batches work and holds no handle at all). The engine, its token and the provisioning code ' +
+        'on a handle the module already has; group-commit.ts batches work and database-unavailable.ts ' +
+        'classifies errors, and neither holds a handle at all). The engine, its token and the provisioning code ' +
         'can hand out any role, so they stay inside the platform.',
       from: { path: '^src/modules/' },
       to: {
         path: '^src/platform/database/',
-        pathNot: '^src/platform/database/(module-database(\\.provider)?|prepared-statement|group-commit)\\.ts$',
+        pathNot: '^src/platform/database/(module-database(\\.provider)?|prepared-statement|group-commit|database-unavailable)\\.ts$',
       },
     },
     {

@@ -4,7 +4,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/app-config.js';
 import { DomainError } from '../../../platform/contracts/index.js';
+import { isTransientDatabaseFailure } from '../../../platform/database/database-unavailable.js';
 import { LOGGER } from '../../../platform/logging/logger.token.js';
+import { errorText } from '../../../platform/logging/safe-error.js';
 import { CheckoutSagasRepository, type SagaRow } from '../db/checkout-sagas.repository.js';
 import { OrdersRepository, type OrderForCheckout } from '../db/orders.repository.js';
 import { compensationsDue, FORWARD, honoursCancellation, isTerminal, reasonForRefusal, retryDelay } from '../domain/checkout-saga.js';
@@ -15,9 +17,10 @@ function isRefusal(error: unknown): error is DomainError {
   return error instanceof DomainError && error.kind !== 'unavailable';
 }
 
+/** What the saga row records of a failure: operators read it, so it holds no value of a failed query. */
 function describe(error: unknown): string {
   if (error instanceof DomainError) return `${error.code}: ${error.message}`.slice(0, 2000);
-  return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2000);
+  return errorText(error);
 }
 
 /**
@@ -55,11 +58,29 @@ export class CheckoutSagaRunner {
   drive(orderId: string, fresh?: { saga: SagaRow; order: OrderForCheckout }): Promise<void> {
     const existing = this.running.get(orderId);
     if (existing || this.stopping.signal.aborted) return existing ?? Promise.resolve();
-    const run = this.run(orderId, fresh)
+    const run = this.keepDriving(orderId, fresh)
       .catch((error) => this.logger.error({ err: error, orderId }, 'checkout saga stopped on an unexpected error; it will be resumed'))
       .finally(() => this.running.delete(orderId));
     this.running.set(orderId, run);
     return run;
+  }
+
+  /**
+   * The saga's own reads and writes can meet a database that is briefly away (a
+   * failover, a dropped connection). That is no reason to let go of the saga until its
+   * lease runs out: it is taken up again here, after a backoff, from its stored state.
+   */
+  private async keepDriving(orderId: string, fresh?: { saga: SagaRow; order: OrderForCheckout }): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.run(orderId, attempt === 1 ? fresh : undefined);
+      } catch (error) {
+        if (!isTransientDatabaseFailure(error) || this.stopping.signal.aborted) throw error;
+        const delay = retryDelay(attempt, this.config.checkout.retryBackoffMs);
+        this.logger.warn({ err: errorText(error), orderId, attempt, delay }, 'checkout saga lost the database; taking it up again');
+        await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      }
+    }
   }
 
   /** Stops at the next step boundary and gives the leases back. */
