@@ -50,6 +50,8 @@ describe('slow clients', () => {
       'POST /api/v1/identity/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n';
     const { answer, closedAfterMs } = await trickle(head, '{"email":"slow@test.local","password":"');
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(answer).toMatch(/content-type: application\/problem\+json/i);
+    expect(answer).toContain('"code":"REQUEST_TIMEOUT"');
     expect(closedAfterMs).toBeLessThan(15_000);
   });
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADDRESS, orderBody, placeOrder, sellable, type Sellable } from '../support/checkout-fixture.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -147,6 +148,33 @@ describe('hostile input', () => {
         body: new Uint8Array(Buffer.from('{"email":"a@b.cd","password":"x"}')),
       });
       expect(answer.status).toBe(415);
+    });
+
+    it('should answer a compressed body with 415: nothing decodes it', async () => {
+      const answer = await shop.http.post('/api/v1/identity/login', {
+        rawBody: JSON.stringify({ email: 'a@b.cd', password: 'x' }),
+        headers: { 'content-encoding': 'gzip' },
+      });
+      expect(answer.status).toBe(415);
+      expect(answer.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    it('should answer requests the HTTP parser refuses with a problem, not a bare error', async () => {
+      const port = Number(new URL(shop.url).port);
+      const raw = (request: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connect(port, '127.0.0.1', () => socket.write(request));
+          let answer = '';
+          socket.on('data', (chunk) => (answer += chunk.toString()));
+          socket.on('error', () => undefined);
+          socket.on('close', () => resolve(answer));
+          socket.setTimeout(10_000, () => reject(new Error(`no answer; got: ${answer}`)));
+        });
+      const framing = await raw('POST /api/v1/identity/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+      expect(framing).toMatch(/^HTTP\/1\.1 400/);
+      expect(framing).toMatch(/content-type: application\/problem\+json/i);
+      expect(framing).toContain('"code":"MALFORMED_REQUEST"');
+      expect(framing).toMatch(/"requestId":"[0-9a-f-]{36}"/);
     });
 
     it('should take JSON with a charset, and the +json types', async () => {

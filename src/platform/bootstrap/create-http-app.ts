@@ -4,6 +4,7 @@ import type { DynamicModule } from '@nestjs/common';
 import { LogController, type FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
+import { answerClientError } from '../http/client-errors.js';
 import { configureHttpEdge } from '../http/configure-http-edge.js';
 import { acceptJsonBodiesOnly } from '../http/json-bodies-only.js';
 import { requestIdOf } from '../http/request-id.js';
@@ -40,6 +41,7 @@ export async function createHttpApp(
       connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
     },
     trustProxy: config.trustProxy,
+    clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, {
     logger: new NestPinoLogger(logger),

@@ -51,6 +51,8 @@ const FASTIFY_CODES: Record<string, { code: string; detail: string }> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'MALFORMED_JSON', detail: 'The request body is empty but declared as JSON.' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'Send the body as application/json.' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'BAD_REQUEST', detail: 'Content-Length does not match the body.' },
+  // Ours, raised by json-bodies-only.ts before the body is read.
+  SHOP_ERR_CONTENT_ENCODING: { code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'Send the body without a Content-Encoding (no gzip, deflate or br).' },
 };
 
 /** A 503 tells the caller to come back: when, unless the error says otherwise. */
@@ -61,7 +63,7 @@ function titleOf(status: number): string {
   return code.charAt(0) + code.slice(1).toLowerCase().replaceAll('_', ' ');
 }
 
-function problem(status: number, code: string, detail?: string, errors?: FieldProblem[]): ProblemDetails {
+export function problem(status: number, code: string, detail?: string, errors?: FieldProblem[]): ProblemDetails {
   return {
     type: `urn:shop:problem:${code.toLowerCase()}`,
     title: titleOf(status),
