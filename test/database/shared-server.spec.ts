@@ -30,15 +30,15 @@ describe('two shops on one PostgreSQL server', () => {
   });
   afterAll(async () => {
     await first?.close({ keepData: true });
-    await admin.end();
     for (const db of databases) await db.drop();
+    await admin.end();
   });
 
   it("should refuse to start a second shop on another database with the first one's role prefix", async () => {
     const second = await database();
     const starting = shopOn(second, { MODULE_ROLE_PREFIX: prefix, MODULE_DB_SECRET: 'the-second-shops-secret' });
     await expect(starting).rejects.toThrow(/MODULE_ROLE_PREFIX/);
-    await expect(starting).rejects.toThrow(new RegExp(`"${prefix}signals" already exists`));
+    await expect(starting).rejects.toThrow(new RegExp(`"${prefix}signals" already exists.*another MODULE_DB_SECRET`, 's'));
   });
 
   it("should leave the first shop's roles alone: it reconnects and serves as before", async () => {
@@ -63,7 +63,7 @@ describe('two shops on one PostgreSQL server', () => {
     await admin.query(`CREATE ROLE "${foreign}catalog" NOLOGIN`);
     try {
       await expect(shopOn(await database(), { MODULE_ROLE_PREFIX: foreign })).rejects.toThrow(
-        new RegExp(`"${foreign}catalog" already exists.*something else did.*MODULE_ROLE_PREFIX`, 's'),
+        new RegExp(`"${foreign}catalog" already exists.*this shop did not create it.*MODULE_ROLE_PREFIX`, 's'),
       );
       // Refused before anything was provisioned: not even the roles that were free.
       const { rows } = await admin.query('SELECT rolname FROM pg_roles WHERE rolname LIKE $1', [`${foreign}%`]);
@@ -73,9 +73,34 @@ describe('two shops on one PostgreSQL server', () => {
     }
   });
 
-  it('should restart the first shop on its own database as before', async () => {
+  it("should refuse a copy of the first shop's database started with another secret, though it grants the roles their schemas", async () => {
     await first.close({ keepData: true });
+    // A staging copy made from the first shop's database: its grants name the first shop's roles.
+    const copy = `${first.database!.name}_copy`;
+    await admin.query(`CREATE DATABASE ${copy} TEMPLATE ${first.database!.name}`);
+    databases.push({ ...first.database!, name: copy, drop: () => admin.query(`DROP DATABASE IF EXISTS ${copy} WITH (FORCE)`).then(() => undefined) });
+    const url = new URL(first.database!.url);
+    url.pathname = `/${copy}`;
+    const copied = { ...first.database!, name: copy, url: url.toString() };
+    await expect(shopOn(copied, { MODULE_ROLE_PREFIX: prefix, MODULE_DB_SECRET: 'the-staging-copys-secret' })).rejects.toThrow(/another MODULE_DB_SECRET/);
+    // With the first shop's own secret, the copy is the same shop and starts.
+    const same = await shopOn(copied, { MODULE_ROLE_PREFIX: prefix, MODULE_DB_SECRET: 'the-first-shops-own-secret' });
+    await same.close({ keepData: true });
+  });
+
+  it('should restart the first shop on its own database as before, and let it rotate its secret', async () => {
     first = await shopOn(first.database!, { MODULE_ROLE_PREFIX: prefix, MODULE_DB_SECRET: 'the-first-shops-own-secret' });
+    expect((await first.http.get('/health/ready')).status).toBe(200);
+    await first.close({ keepData: true });
+    const rotated = { MODULE_ROLE_PREFIX: prefix, MODULE_DB_SECRET: 'the-first-shops-new-secret', MODULE_DB_SECRET_PREVIOUS: 'the-first-shops-own-secret' };
+    first = await shopOn(first.database!, rotated);
+    expect((await first.http.post('/api/v1/identity/login', { body: { email: 'admin@test.local', password: 'admin-password-123' } })).status).toBe(200);
+    await first.close({ keepData: true });
+    // The roles are the new secret's now: the old one alone no longer claims them.
+    await expect(shopOn(first.database!, { MODULE_ROLE_PREFIX: prefix, MODULE_DB_SECRET: 'the-first-shops-own-secret' })).rejects.toThrow(
+      /another MODULE_DB_SECRET/,
+    );
+    first = await shopOn(first.database!, { MODULE_ROLE_PREFIX: prefix, MODULE_DB_SECRET: 'the-first-shops-new-secret' });
     expect((await first.http.get('/health/ready')).status).toBe(200);
   });
 });

@@ -31,3 +31,13 @@ export function loadModuleRoleSecret(configured: string | undefined, dataDir: st
 export function moduleRolePassword(secret: string, role: string): string {
   return createHmac('sha256', secret).update(`module-role:${role}`).digest('base64url');
 }
+
+/**
+ * What a role's comment records of the secret its password derives from: enough to
+ * tell whether a role was made with this secret, nothing that helps guess the password
+ * (another HMAC of the secret, with its own label), since every user of the server can
+ * read role comments.
+ */
+export function moduleRoleFingerprint(secret: string, role: string): string {
+  return createHmac('sha256', secret).update(`module-role-owner:${role}`).digest('base64url').slice(0, 22);
+}

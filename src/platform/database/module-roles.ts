@@ -22,66 +22,65 @@ const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const PASSWORD = /^[A-Za-z0-9_-]{16,128}$/;
 
-/** The comment a role gets when this shop creates it: which database first provisioned it. */
-const MARKER = 'modular-shop role, created for database ';
+/** The start of the comment every role this shop creates or adopts carries. */
+const MARKER = 'modular-shop role; owner ';
 
 /** Raised when a role with one of our names exists and belongs to something else. */
 export class ForeignRoleError extends Error {}
 
 /**
- * Roles are shared by every database of a PostgreSQL server, so another shop (another
- * database, another MODULE_DB_SECRET) may already own `shop_identity`; resetting its
- * password would break that shop's pools at their next reconnect. This shop treats a
- * role as its own only if it created the role for this database (the comment it leaves
- * says so), or if this database already grants the role its schema: it was provisioned
- * here before (by an earlier start, by an older version, or in the template this
- * database was cloned from). Anything else stops provisioning before a role is touched.
+ * Roles are shared by every database of a PostgreSQL server, so another shop may
+ * already own `shop_identity`; resetting its password would break that shop's pools at
+ * their next reconnect. Each role this shop creates carries a comment with the
+ * fingerprint of the MODULE_DB_SECRET its password derives from (not the password; see
+ * module-role-secret.ts), and only a role with this shop's fingerprint is ever altered:
+ * - its own fingerprint: this shop, in this database or another one of the same shop
+ *   (a clone, a restored copy, a test database made from a template);
+ * - the fingerprint of MODULE_DB_SECRET_PREVIOUS: this shop, rotating its secret;
+ * - no comment, while this database already grants the role its schema: provisioned
+ *   here by a version that left no comment; adopted, and marked from then on.
+ * Anything else (another shop's fingerprint, a role something else made) stops
+ * provisioning before any role is touched, naming MODULE_ROLE_PREFIX.
  */
 export class RoleOwnership {
-  private constructor(
-    private readonly database: string,
-    private readonly provisionedHere: boolean,
+  constructor(
     private readonly prefix: string,
+    /** The fingerprint of this start's secret, per role. */
+    private readonly fingerprint: (role: string) => string,
+    /** The fingerprint of the secret being rotated away from, if any. */
+    private readonly previousFingerprint?: (role: string) => string,
   ) {}
 
-  /** Looks once at whether this database already holds the schemas of `<prefix><module>` roles. */
-  static async of(admin: AdminSession, prefix: string, modules: readonly string[]): Promise<RoleOwnership> {
-    const [row] = await admin.query<{ database: string; provisioned: boolean }>(
-      `SELECT current_database() AS database,
-              EXISTS (SELECT 1 FROM pg_namespace n JOIN pg_roles r ON r.rolname = $1 || n.nspname
-                       WHERE n.nspname = ANY($2::text[]) AND has_schema_privilege(r.oid, n.oid, 'USAGE')) AS provisioned`,
-      [prefix, [...modules]],
-    );
-    return new RoleOwnership(row!.database, row!.provisioned, prefix);
-  }
-
-  get databaseName(): string {
-    return this.database;
-  }
-
-  /** The marker comment for roles this shop creates here. */
-  get marker(): string {
-    return `${MARKER}${this.database}`;
+  /** The comment of `role` when this shop owns it. */
+  markerOf(role: string): string {
+    return `${MARKER}${this.fingerprint(role)}`;
   }
 
   /** Checks every role before any is created or changed, so a refused start leaves nothing half-provisioned. */
-  async assertAllOwn(admin: AdminSession, roles: readonly string[]): Promise<void> {
-    for (const role of roles) await this.assertOwn(admin, role);
+  async assertAllOwn(admin: AdminSession, roles: readonly { role: string; schema?: string }[]): Promise<void> {
+    for (const { role, schema } of roles) await this.assertOwn(admin, role, schema);
   }
 
-  /** Throws ForeignRoleError unless `role` (which exists) is this shop's. */
-  async assertOwn(admin: AdminSession, role: string): Promise<void> {
-    if (this.provisionedHere) return;
-    const [row] = await admin.query<{ comment: string | null }>(
-      `SELECT shobj_description(oid, 'pg_authid') AS comment FROM pg_roles WHERE rolname = $1`,
-      [role],
+  /** Throws ForeignRoleError unless `role` is missing or this shop's; `schema` is the one it would be granted. */
+  async assertOwn(admin: AdminSession, role: string, schema?: string): Promise<void> {
+    const [row] = await admin.query<{ comment: string | null; granted_here: boolean; database: string }>(
+      `SELECT shobj_description(r.oid, 'pg_authid') AS comment, current_database() AS database,
+              EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = $2 AND has_schema_privilege(r.oid, n.oid, 'USAGE')) AS granted_here
+         FROM pg_roles r WHERE r.rolname = $1`,
+      [role, schema ?? null],
     );
-    if (!row || row.comment === this.marker) return;
+    if (!row) return;
+    if (row.comment === this.markerOf(role)) return;
+    if (this.previousFingerprint && row.comment === `${MARKER}${this.previousFingerprint(role)}`) return;
+    if (row.comment === null && row.granted_here) return;
+    const who = row.comment?.startsWith(MARKER)
+      ? 'a shop with another MODULE_DB_SECRET created it (another shop on this server, or this one before its secret changed)'
+      : 'this shop did not create it';
     throw new ForeignRoleError(
-      `Role "${role}" already exists on this PostgreSQL server, and this database ("${this.database}") did not create it: ` +
-        `${row.comment?.startsWith(MARKER) ? `another shop did, for database "${row.comment.slice(MARKER.length)}"` : 'something else did'}. ` +
-        `Roles are shared by every database of a server, and this shop will not change a role it does not own. ` +
-        `Give this shop roles of its own with MODULE_ROLE_PREFIX (now "${this.prefix}"), for example MODULE_ROLE_PREFIX=${this.database.replace(/[^a-z0-9_]/g, '_').slice(0, 40)}_.`,
+      `Role "${role}" already exists on this PostgreSQL server, and ${who}. Roles are shared by every database of a server, ` +
+        `and this shop changes no role it does not own. Give this shop roles of its own with MODULE_ROLE_PREFIX (now "${this.prefix}"), ` +
+        `for example MODULE_ROLE_PREFIX=${row.database.replace(/[^a-z0-9_]/g, '_').slice(0, 40)}_; ` +
+        `or, if these roles are this shop's and MODULE_DB_SECRET changed, start once with the old secret in MODULE_DB_SECRET_PREVIOUS.`,
     );
   }
 }
@@ -95,26 +94,35 @@ export class RoleOwnership {
  * provisioning the same role at once can collide; those errors are retried (see
  * ../shared/STACK.md, trap 9).
  */
-export async function ensureRole(admin: AdminSession, ownership: RoleOwnership, role: string, password?: string): Promise<void> {
+export async function ensureRole(
+  admin: AdminSession,
+  ownership: RoleOwnership,
+  role: string,
+  password?: string,
+  schema?: string,
+): Promise<void> {
   if (!NAME.test(role)) throw new Error(`invalid role name: ${role}`);
   if (password !== undefined && !PASSWORD.test(password)) throw new Error('module role password has an unsafe shape');
   const login = password === undefined ? 'NOLOGIN' : `LOGIN PASSWORD '${password}'`;
+  const marker = `'${ownership.markerOf(role).replaceAll("'", "''")}'`;
   await retryOnCatalogRace(async () => {
     await admin.query(`DO $$ BEGIN
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN
         CREATE ROLE ${quoteIdent(role)} ${login} NOINHERIT;
-        COMMENT ON ROLE ${quoteIdent(role)} IS '${ownership.marker.replaceAll("'", "''")}';
+        COMMENT ON ROLE ${quoteIdent(role)} IS ${marker};
       END IF;
     EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
     END $$`);
   });
-  // Created a moment ago by us, or found: either way, only ours is ever altered.
-  await ownership.assertOwn(admin, role);
+  // Created a moment ago by us, or found (or made meanwhile by another start): only ours is altered.
+  await ownership.assertOwn(admin, role, schema);
   if (password !== undefined) {
     // The password derives from MODULE_DB_SECRET; re-set it so a rotated secret takes effect.
     await retryOnCatalogRace(() => admin.query(`ALTER ROLE ${quoteIdent(role)} ${login} NOINHERIT`));
   }
-  await admin.query(`GRANT CONNECT ON DATABASE ${quoteIdent(ownership.databaseName)} TO ${quoteIdent(role)}`);
+  // Adopted and rotated roles are marked as this secret's from now on.
+  await retryOnCatalogRace(() => admin.query(`COMMENT ON ROLE ${quoteIdent(role)} IS ${marker}`));
+  await admin.query(`DO $$ BEGIN EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), '${role}'); END $$`);
 }
 
 /**
@@ -131,7 +139,7 @@ export async function ensureModuleRoleAndSchema(
   password?: string,
 ): Promise<void> {
   if (!NAME.test(module)) throw new Error(`invalid module name: ${module}`);
-  await ensureRole(admin, ownership, role, password);
+  await ensureRole(admin, ownership, role, password, module);
   await admin.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(module)}`);
   await admin.query(`REVOKE ALL ON SCHEMA ${quoteIdent(module)} FROM PUBLIC`);
   await admin.query(`GRANT USAGE ON SCHEMA ${quoteIdent(module)} TO ${quoteIdent(role)}`);

@@ -12,6 +12,7 @@ export async function openDatabase(config: AppConfig): Promise<DatabaseEngine> {
       poolSize: config.dbPoolSize,
       rolePrefix: config.moduleRolePrefix,
       roleSecret: loadModuleRoleSecret(config.moduleDbSecret, config.dataDir),
+      previousRoleSecret: config.moduleDbSecretPrevious,
     });
   }
   return PgliteEngine.open(config.dataDir, config.moduleRolePrefix);

@@ -48,8 +48,9 @@ export class PgliteEngine implements DatabaseEngine {
     const admin: AdminSession = {
       query: async (sql, params) => (await this.pglite.query<never>(sql, params as unknown[])).rows,
     };
-    const ownership = await RoleOwnership.of(admin, this.rolePrefix, modules);
-    await ownership.assertAllOwn(admin, modules.map((module) => moduleRoleName(this.rolePrefix, module)));
+    // One process's own database: no other shop can share its roles, and they have no passwords.
+    const ownership = new RoleOwnership(this.rolePrefix, () => 'embedded');
+    await ownership.assertAllOwn(admin, modules.map((module) => ({ role: moduleRoleName(this.rolePrefix, module), schema: module })));
     for (const module of modules) {
       const role = moduleRoleName(this.rolePrefix, module);
       await ensureModuleRoleAndSchema(admin, ownership, module, role);

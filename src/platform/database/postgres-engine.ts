@@ -5,7 +5,7 @@ import type { DatabaseEngine } from './database-engine.js';
 import type { Db, ModuleDatabase } from './module-database.js';
 import { quoteIdent, type AdminSession } from './admin-session.js';
 import { migrationsFolderOf } from './migrations-folder.js';
-import { moduleRolePassword } from './module-role-secret.js';
+import { moduleRoleFingerprint, moduleRolePassword } from './module-role-secret.js';
 import {
   ensureModuleRoleAndSchema,
   ensureRole,
@@ -27,6 +27,8 @@ export interface PostgresEngineOptions {
   rolePrefix: string;
   /** Module role passwords derive from it (see module-role-secret.ts). */
   roleSecret: string;
+  /** While rotating MODULE_DB_SECRET: the old one, whose roles this shop may still claim (MODULE_DB_SECRET_PREVIOUS). */
+  previousRoleSecret?: string;
 }
 
 /** A query that has not answered in this time is cancelled by the server. */
@@ -62,10 +64,14 @@ export class PostgresEngine implements DatabaseEngine {
     };
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-      const { rolePrefix, roleSecret } = this.options;
-      const ownership = await RoleOwnership.of(admin, rolePrefix, modules);
+      const { rolePrefix, roleSecret, previousRoleSecret } = this.options;
+      const ownership = new RoleOwnership(
+        rolePrefix,
+        (role) => moduleRoleFingerprint(roleSecret, role),
+        previousRoleSecret ? (role) => moduleRoleFingerprint(previousRoleSecret, role) : undefined,
+      );
       const signals = signalsRoleName(rolePrefix);
-      await ownership.assertAllOwn(admin, [signals, ...modules.map((module) => moduleRoleName(rolePrefix, module))]);
+      await ownership.assertAllOwn(admin, [{ role: signals }, ...modules.map((module) => ({ role: moduleRoleName(rolePrefix, module), schema: module }))]);
       await ensureRole(admin, ownership, signals, moduleRolePassword(roleSecret, signals));
       for (const module of modules) {
         const role = moduleRoleName(rolePrefix, module);
