@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queueNameOf } from '../../src/platform/events/bullmq-transport.js';
 import { ADDRESS, orderBody, placeOrder, sellable, settledOrder } from '../support/checkout-fixture.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { TEST_REDIS_URL } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';
 
 const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
@@ -31,8 +34,11 @@ describe('secrets and personal data in logs', () => {
         FOR EACH ROW WHEN (NEW.name = 'Explode') EXECUTE FUNCTION public.refuse_for_test();
       CREATE TRIGGER refuse_exploding_orders BEFORE INSERT ON ordering.orders
         FOR EACH ROW WHEN (NEW.shipping_address->>'name' = 'Explode') EXECUTE FUNCTION public.refuse_for_test();
+      -- Quoting the offending value at the end, as PostgreSQL's own messages do ('invalid input syntax for type uuid: "…"').
+      CREATE FUNCTION public.refuse_quoting_email() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'refused by the test trigger: "%"', NEW.recipient_email; END $$;
       CREATE TRIGGER refuse_dead_letter_mail BEFORE INSERT ON notifications.notifications
-        FOR EACH ROW WHEN (NEW.recipient_email LIKE 'dead-letter-%') EXECUTE FUNCTION public.refuse_for_test();`);
+        FOR EACH ROW WHEN (NEW.recipient_email LIKE 'dead-letter-%') EXECUTE FUNCTION public.refuse_quoting_email();`);
   });
   afterAll(async () => {
     await shop.close();
@@ -109,6 +115,46 @@ describe('secrets and personal data in logs', () => {
     const visible = shop.logs.filter((line) => LEVELS[String(line.level)]! >= LEVELS.info!).map((line) => JSON.stringify(line));
     for (const value of personal) {
       expect(visible.filter((line) => line.includes(value)), `personal data at info: ${value}`).toEqual([]);
+    }
+  });
+});
+
+/**
+ * With BullMQ, a failed attempt's error is kept in Redis with the job (its
+ * failedReason and stack trace) until the retry: it must be as clean as the log.
+ */
+describe('secrets and personal data in Redis', () => {
+  let shop: TestApp;
+  const prefix = `s${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    // The retry waits a minute: the failed attempt stays in Redis, delayed, to be read.
+    shop = await startTestApp({ env: { REDIS_URL: TEST_REDIS_URL, EVENTS_QUEUE_PREFIX: prefix, EVENTS_BACKOFF_MS: '60000' } });
+    await shop.database!.sql(`
+      CREATE FUNCTION public.refuse_quoting_email() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'refused by the test trigger: "%"', NEW.recipient_email; END $$;
+      CREATE TRIGGER refuse_welcome BEFORE INSERT ON notifications.notifications
+        FOR EACH ROW EXECUTE FUNCTION public.refuse_quoting_email();`);
+  });
+  afterAll(async () => {
+    await shop.close();
+  });
+
+  it("should keep no value of the failed query in a retried job's failure", async () => {
+    const email = `redis-${randomUUID().slice(0, 8)}@test.local`;
+    expect((await shop.http.post('/api/v1/identity/register', { body: { email, password: 'a-long-password', name: 'Redis' } })).status).toBe(201);
+    const queue = new Queue(queueNameOf('notifications'), { connection: { url: TEST_REDIS_URL }, prefix });
+    try {
+      const failed = await waitFor(async () => (await queue.getDelayed()).find((job) => job.failedReason), {
+        what: 'the welcome job to fail once and wait for its retry',
+      });
+      expect(failed.failedReason).toMatch(/refused by the test trigger/);
+      const kept = JSON.stringify({ reason: failed.failedReason, stack: failed.stacktrace });
+      expect(kept).not.toContain(email);
+      expect(kept).not.toMatch(/params:/);
+    } finally {
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
     }
   });
 });

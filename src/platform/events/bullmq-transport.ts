@@ -71,7 +71,13 @@ export class BullMqEventTransport implements EventTransport {
       this.queue(consumer); // created up front: a queue first used while Redis is down would wait for it
       const connection = workerConnection(this.url, this.logger);
       this.workerConnections.push(connection);
-      const worker = new Worker<JobData>(queueNameOf(consumer), (job) => this.process(job), {
+      // BullMQ keeps a failed job's error message and stack in Redis (failedReason,
+      // stacktrace): it gets the safe text only, never a failed query's values.
+      const process = (job: Job<JobData>) =>
+        this.process(job).catch((error: unknown) => {
+          throw new Error(errorText(error));
+        });
+      const worker = new Worker<JobData>(queueNameOf(consumer), process, {
         connection,
         prefix: this.config.events.queuePrefix,
         concurrency: this.config.events.workerConcurrency,
