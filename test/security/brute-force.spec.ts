@@ -1,5 +1,8 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.js';
+import { startRedis, stopRedis } from '../support/private-redis.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { TEST_REDIS_URL } from '../support/test-env.js';
 
@@ -128,4 +131,74 @@ describe.each([
       }
     });
   }
+});
+
+/**
+ * Behind a load balancer every connection comes from the balancer: the client's address
+ * is the one it appends to X-Forwarded-For, and only there is it trusted (TRUST_PROXY).
+ */
+describe('brute-force throttling behind a proxy', () => {
+  let shop: TestApp;
+
+  beforeAll(async () => {
+    // The test plays the proxy, on loopback.
+    shop = await startTestApp({ env: { ...LIMITS, TRUST_PROXY: '127.0.0.1,::1' } });
+  });
+  afterAll(async () => {
+    await shop.close();
+  });
+
+  const logIn = (forwardedFor: string, email: string, password: string) =>
+    shop.http.post('/api/v1/identity/login', { body: { email, password }, headers: { 'x-forwarded-for': forwardedFor } });
+
+  it("should count the address the proxy saw, not what a client wrote before it", async () => {
+    const email = `proxied-${randomUUID().slice(0, 8)}@test.local`;
+    await shop.http.post('/api/v1/identity/register', { body: { email, password: 'the-right-password', name: 'Proxied' } });
+    // The attacker forges a fresh address at the front of each request; the proxy appends the real one.
+    for (let guess = 1; guess <= 4; guess++) await logIn(`198.51.100.${guess}, 203.0.113.9`, email, `wrong-${guess}`);
+    expect((await logIn('198.51.100.99, 203.0.113.9', email, 'wrong-5')).status).toBe(429);
+    // The owner, elsewhere, is let in.
+    expect((await logIn('203.0.113.50', email, 'the-right-password')).status).toBe(200);
+  });
+
+  it('should count every address of one IPv6 /64 as one client', async () => {
+    const stuffer = (i: number) => `2001:db8:7:7::${(i + 1).toString(16)}`;
+    const answers: number[] = [];
+    for (let i = 1; i <= 9; i++) answers.push((await logIn(stuffer(i), `nobody-${randomUUID()}@test.local`, 'leaked-password')).status);
+    expect(answers.at(-1)).toBe(429);
+    expect((await logIn('2001:db8:7:8::1', `nobody-${randomUUID()}@test.local`, 'leaked-password')).status).toBe(401);
+  });
+});
+
+/** A Redis that is connected but does not answer (stopped with SIGSTOP) must not hold sign-ins up. */
+describe('brute-force throttling while Redis hangs', () => {
+  let shop: TestApp;
+  let redis: ChildProcess;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    redis = await startRedis(port);
+    shop = await startTestApp({ env: { ...LIMITS, REDIS_URL: `redis://127.0.0.1:${port}`, EVENTS_QUEUE_PREFIX: 'hung' } });
+  });
+  afterAll(async () => {
+    redis.kill('SIGCONT');
+    await shop.close();
+    await stopRedis(redis);
+  });
+
+  it('should answer sign-ins and keep counting them in memory until Redis is back', async () => {
+    const email = `hung-${randomUUID().slice(0, 8)}@test.local`;
+    await shop.http.post('/api/v1/identity/register', { body: { email, password: 'the-right-password', name: 'Hung' } });
+    redis.kill('SIGSTOP');
+    try {
+      const statuses: number[] = [];
+      for (let guess = 1; guess <= 5; guess++) {
+        statuses.push((await shop.http.post('/api/v1/identity/login', { body: { email, password: `wrong-${guess}` }, from: '127.0.0.60' })).status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 429]);
+      expect((await shop.http.post('/api/v1/identity/login', { body: { email, password: 'the-right-password' }, from: '127.0.0.61' })).status).toBe(200);
+    } finally {
+      redis.kill('SIGCONT');
+    }
+  });
 });

@@ -40,6 +40,7 @@ export async function createHttpApp(
       headersTimeout: Math.min(60_000, config.requestTimeoutMs),
       connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
     },
+    // false, or the proxies' addresses/CIDRs (never `true`: app-config.ts says why).
     trustProxy: config.trustProxy,
     clientErrorHandler: answerClientError,
   });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -20,15 +21,19 @@ const envSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]*$/, 'lowercase letters, digits and underscores')
     .default('shop_'),
   MODULE_DB_SECRET: z.string().min(16).optional(),
+  MODULE_DB_SECRET_PREVIOUS: z.string().min(16).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  // Addresses only. Not `true`: trusting every hop takes the leftmost X-Forwarded-For
+  // entry, which the client writes itself, so a per-address throttle could be dodged
+  // with a header. Not a hop count: Fastify cannot check the peer then, and trusts nothing.
   TRUST_PROXY: z
     .string()
-    .regex(
-      /^(true|false|[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*)$/,
-      'true, false, or comma-separated addresses or CIDR ranges of the proxies in front (e.g. 10.0.0.0/8,127.0.0.1)',
+    .refine(
+      (value) => value === 'false' || value.split(',').every((entry) => isIP(entry.trim().replace(/\/\d{1,3}$/, '')) !== 0),
+      'false, or the addresses or CIDR ranges of the proxies in front, comma-separated (e.g. 10.0.0.0/8,127.0.0.1)',
     )
     .default('false'),
   CORS_ORIGINS: z
@@ -84,14 +89,16 @@ export type AppConfig = {
   moduleRolePrefix: string;
   /** Secret the module roles' passwords derive from; generated into DATA_DIR when unset. */
   moduleDbSecret: string | undefined;
+  /** While rotating MODULE_DB_SECRET: the previous one, so roles made with it are still this shop's. */
+  moduleDbSecretPrevious: string | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** `auto`: readable text when stdout is a terminal, JSON otherwise. */
   logFormat: z.infer<typeof envSchema>['LOG_FORMAT'];
   bodyLimitBytes: number;
   /** A request (headers and body) not received in full within this time is answered 408 and dropped. */
   requestTimeoutMs: number;
-  /** Fastify's `trustProxy`: whose `X-Forwarded-For` names the client's address. */
-  trustProxy: boolean | string;
+  /** Fastify's `trustProxy`: the proxies whose `X-Forwarded-For` names the client's address (false, or addresses/CIDRs). */
+  trustProxy: false | string;
   /** Origins allowed to call the API from a browser; empty: CORS off (no CORS headers at all). */
   corsOrigins: string[];
   /** Brute-force throttles (0 turns one off); counters in Redis when REDIS_URL is set. */
@@ -188,11 +195,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbPoolSize: e.DB_POOL_SIZE,
     moduleRolePrefix: e.MODULE_ROLE_PREFIX,
     moduleDbSecret: e.MODULE_DB_SECRET,
+    moduleDbSecretPrevious: e.MODULE_DB_SECRET_PREVIOUS,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
-    trustProxy: e.TRUST_PROXY === 'true' ? true : e.TRUST_PROXY === 'false' ? false : e.TRUST_PROXY,
+    trustProxy: e.TRUST_PROXY === 'false' ? false : e.TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS ? e.CORS_ORIGINS.split(',') : [],
     throttle: {
       loginFailuresPerAccount: e.THROTTLE_LOGIN_FAILURES_PER_ACCOUNT,

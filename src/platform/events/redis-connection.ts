@@ -10,9 +10,21 @@ export function workerConnection(url: string, logger: Logger): Redis {
   return watch(new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: false, ...common }), 'worker', logger);
 }
 
-/** `name` is the connection's name in Redis (`CLIENT LIST`); the rate-limit counters use one of their own. */
-export function producerConnection(url: string, logger: Logger, name = 'shop-events'): Redis {
-  return watch(new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, ...common, connectionName: name }), name === 'shop-events' ? 'producer' : name, logger);
+/**
+ * `name` is the connection's name in Redis (`CLIENT LIST`); the throttles use one of
+ * their own, with `commandTimeoutMs`: a Redis that is connected but does not answer
+ * must fail a command quickly too, not only one that is disconnected.
+ */
+export function producerConnection(url: string, logger: Logger, options: { name?: string; commandTimeoutMs?: number } = {}): Redis {
+  const name = options.name ?? 'shop-events';
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    ...common,
+    connectionName: name,
+    ...(options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {}),
+  });
+  return watch(redis, options.name ? name : 'producer', logger);
 }
 
 const common: RedisOptions = {

@@ -8,6 +8,9 @@ import { producerConnection } from '../events/redis-connection.js';
 import { LOGGER } from '../logging/logger.token.js';
 import { Throttle } from './throttle.js';
 
+/** A sign-in waits no longer than this for Redis before the in-memory counters answer. */
+const REDIS_COMMAND_TIMEOUT_MS = 500;
+
 export interface ThrottleOptions {
   /** Names the counters (`identity.login-failures-per-address`); part of their keys. */
   name: string;
@@ -45,9 +48,10 @@ export class Throttles implements OnApplicationShutdown {
     };
     const memory = new RateLimiterMemory(limits);
     if (!this.config.redisUrl) return new Throttle(memory, options.refuse);
-    // One connection for every throttle; without an offline queue, so a command fails
-    // at once while Redis is away and the insurance limiter answers instead.
-    this.redis ??= producerConnection(this.config.redisUrl, this.logger, 'shop-throttles');
+    // One connection for every throttle; without an offline queue and with a command
+    // timeout, so a command fails at once while Redis is away, or soon while it hangs,
+    // and the insurance limiter answers instead.
+    this.redis ??= producerConnection(this.config.redisUrl, this.logger, { name: 'shop-throttles', commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS });
     const limiter: RateLimiterAbstract = new RateLimiterRedis({ ...limits, storeClient: this.redis, insuranceLimiter: memory });
     return new Throttle(limiter, options.refuse);
   }

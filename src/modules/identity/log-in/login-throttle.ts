@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/app-config.js';
+import { addressKeyOf } from '../../../platform/throttling/address-key.js';
 import type { Throttle } from '../../../platform/throttling/throttle.js';
 import { Throttles } from '../../../platform/throttling/throttles.js';
 import { TooManyLoginAttemptsError } from '../domain/identity-errors.js';
@@ -16,6 +17,11 @@ const ONE_HOUR = 60 * 60;
  *   address, still signs in, so an attacker cannot lock a user out.
  * - Per address: failures against any accounts from one address (credential stuffing).
  * A success clears the account's count from that address and gives back its attempt.
+ * (An IPv6 client counts by its /64: address-key.ts.)
+ *
+ * What it does not stop: one account guessed at from many addresses, each staying
+ * under its limits. A limit on the account across all addresses would let anyone lock
+ * its owner out; that needs a second factor or a challenge, which the shop lacks.
  */
 @Injectable()
 export class LoginThrottle {
@@ -39,7 +45,8 @@ export class LoginThrottle {
   }
 
   /** Counts an attempt before the password is checked; throws 429 when over a limit. */
-  async begin(email: string, address: string): Promise<{ succeeded(): Promise<void> }> {
+  async begin(email: string, clientAddress: string): Promise<{ succeeded(): Promise<void> }> {
+    const address = addressKeyOf(clientAddress);
     const accountKey = `${accountKeyOf(email)}@${address}`;
     await this.perAddress.take(address);
     await this.perAccount.take(accountKey);

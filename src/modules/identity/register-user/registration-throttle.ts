@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/app-config.js';
+import { addressKeyOf } from '../../../platform/throttling/address-key.js';
 import type { Throttle } from '../../../platform/throttling/throttle.js';
 import { Throttles } from '../../../platform/throttling/throttles.js';
 import { TooManyRegistrationsError } from '../domain/identity-errors.js';
@@ -22,7 +23,7 @@ export class RegistrationThrottle {
     });
   }
 
-  async count(address: string): Promise<void> {
-    await this.perAddress.take(address);
+  async count(clientAddress: string): Promise<void> {
+    await this.perAddress.take(addressKeyOf(clientAddress));
   }
 }
