@@ -78,7 +78,7 @@ describe.each([
     ];
 
     try {
-      for (let round = 1; round <= 8; round++) {
+      for (let round = 1; round <= 5; round++) {
         const before = answers.length;
         await waitFor(() => answers.length >= before + 10, { what: `traffic before drop ${round}`, timeoutMs: 20_000 });
         const { rows } = await admin.query<{ n: number }>(
@@ -126,5 +126,6 @@ describe.each([
     });
     proc.child.kill('SIGTERM');
     expect(await proc.exited, proc.output().slice(-2000)).toEqual({ code: 0, signal: null });
-  }, 90_000);
+    // Every wait above has its own deadline; this only bounds their sum on a slow machine.
+  }, 240_000);
 });

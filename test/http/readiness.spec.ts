@@ -33,8 +33,13 @@ describe('readiness', () => {
     expect(ready.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(ready.headers.get('retry-after')).toMatch(/^\d+$/);
     expect((await shop.http.get('/health/live')).status).toBe(200);
-    // An expected answer, not a bug: no error line, no stack trace for it.
+    // An expected answer, not a bug: no error line, no stack trace for it; its cause
+    // is told once, as a warning, however often the probe asks.
+    expect((await shop.http.get('/health/ready')).status).toBe(503);
     const errors = shop.logs.filter((line) => line.level === 'error' || line.level === 'fatal');
     expect(errors).toEqual([]);
+    const told = shop.logs.filter((line) => line.msg === 'not ready: the database is not answering');
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatchObject({ level: 'warn', err: expect.any(String) });
   });
 });

@@ -72,14 +72,19 @@ async function dropLeftovers(admin: pg.Client): Promise<void> {
     if (isAlive(pid)) continue;
     await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
   }
-  await dropRoles(admin, (role) => !isAlive(Number(RUN_ROLE_PREFIX.exec(role)?.[1])));
+  // Only roles named like a run's (shop_t<pid>_…), of a run that is gone.
+  await dropRoles(admin, (role) => {
+    const pid = RUN_ROLE_PREFIX.exec(role)?.[1];
+    return pid !== undefined && !isAlive(Number(pid));
+  });
 }
 
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    // EPERM: alive, but another user's (another run on a shared machine).
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -64,8 +64,9 @@ export class ResilientPool extends pg.Pool {
  * the server has just closed, the connection is never released, and after a few
  * database blips a module's pool has no connection left (its requests wait out the
  * connect timeout, and shutdown waits for connections that never come back). Here the
- * connection is taken and given back by us, and one that failed under the transaction
- * (its BEGIN, a statement, COMMIT or ROLLBACK) is destroyed rather than pooled.
+ * connection is taken and given back by us, and one whose connection was lost under the
+ * transaction (at its BEGIN, a statement, COMMIT or ROLLBACK) is destroyed rather than
+ * pooled; any other failure leaves a connection that is fine to use again.
  */
 export async function transactionOn<T>(pool: pg.Pool, work: (tx: Db) => Promise<T>): Promise<T> {
   const client = await pool.connect();

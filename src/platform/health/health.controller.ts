@@ -3,7 +3,10 @@ import { z } from 'zod';
 import { Public } from '../auth/access-decorators.js';
 import { DATABASE_ENGINE } from '../database/database.tokens.js';
 import type { DatabaseEngine } from '../database/database-engine.js';
+import { LOGGER } from '../logging/logger.token.js';
+import { errorText } from '../logging/safe-error.js';
 import { ApiRoute } from '../openapi/route-docs.js';
+import type { Logger } from 'pino';
 
 /**
  * Liveness says the process runs; readiness says it can serve, which needs the
@@ -12,7 +15,13 @@ import { ApiRoute } from '../openapi/route-docs.js';
 @Public()
 @Controller('health')
 export class HealthController {
-  constructor(@Inject(DATABASE_ENGINE) private readonly database: DatabaseEngine) {}
+  /** Whether the last readiness check failed: the cause is logged when that changes, not on every probe. */
+  private failing = false;
+
+  constructor(
+    @Inject(DATABASE_ENGINE) private readonly database: DatabaseEngine,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
   @Get('live')
   @HttpCode(200)
@@ -37,9 +46,13 @@ export class HealthController {
   async ready(): Promise<{ status: 'ok'; database: string }> {
     try {
       await this.database.ping();
-    } catch {
+    } catch (error) {
+      if (!this.failing) this.logger.warn({ err: errorText(error) }, 'not ready: the database is not answering');
+      this.failing = true;
       throw new ServiceUnavailableException('The database is not answering.');
     }
+    if (this.failing) this.logger.info('ready again: the database answers');
+    this.failing = false;
     return { status: 'ok', database: this.database.kind };
   }
 }

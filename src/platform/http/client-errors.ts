@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { problem, PROBLEM_CONTENT_TYPE } from './problem-details.js';
 
 /** What Node's HTTP parser and timeouts report, as the API's problems. */
@@ -18,11 +19,14 @@ function answerOf(code: string | undefined): { status: number; code: string; det
  * method) or one that timed out never reaches a route, yet its answer is a problem
  * like any other, with an id to quote. The connection is closed afterwards, as Node does.
  */
-export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+export function answerClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
   // A reset connection has nobody to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const { status, code, detail } = answerOf(error.code);
-  const body = JSON.stringify({ ...problem(status, code, detail), requestId: randomUUID() });
+  const requestId = randomUUID();
+  // The access-log line of a request that never reached a route: the id the client may quote.
+  this.log.info({ requestId, statusCode: status, code, parserError: error.code }, 'request refused before routing');
+  const body = JSON.stringify({ ...problem(status, code, detail), requestId });
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

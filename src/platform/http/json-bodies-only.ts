@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 
 /** `application/json`, and the structured `+json` types (`application/merge-patch+json`). */
-const JSON_TYPES: (string | RegExp)[] = ['application/json', /^application\/[a-z0-9.+-]+\+json$/i];
+// Fastify matches a RegExp against the whole header, parameters included (`; charset=utf-8`).
+const JSON_TYPES: (string | RegExp)[] = ['application/json', /^application\/[a-z0-9.+-]+\+json\s*(;.*)?$/i];
 
 /**
  * The API speaks JSON only. Fastify also parses `text/plain`, and Nest adds

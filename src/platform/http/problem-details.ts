@@ -93,7 +93,9 @@ function withRetryAfter(answer: Omit<ProblemAnswer, 'retryAfterSeconds'>, second
  * Turns anything thrown while serving a request into a problem body. Unexpected
  * errors become a bare 500: their message may hold internals and is only logged.
  * A database that is briefly away (a restart, a failover, a terminated connection)
- * is not a bug: 503 with `Retry-After`, since nothing of the request was kept.
+ * is not a bug: 503 with `Retry-After`. Whether a write was applied before the
+ * connection dropped cannot be known (it may have been, if it was lost at COMMIT), so
+ * the answer says so: a retry is safe where the route is idempotent (Idempotency-Key).
  */
 export function toProblem(error: unknown): ProblemAnswer {
   if (error instanceof DomainError) {
@@ -130,7 +132,11 @@ export function toProblem(error: unknown): ProblemAnswer {
   }
   if (isTransientDatabaseFailure(error)) {
     return withRetryAfter({
-      problem: problem(503, 'DATABASE_UNAVAILABLE', 'The database is briefly unavailable; nothing was changed. Retry the request.'),
+      problem: problem(
+        503,
+        'DATABASE_UNAVAILABLE',
+        'The database is briefly unavailable, and the request may not have been applied. Retry it (with the same Idempotency-Key where the route takes one).',
+      ),
       outcome: 'transient',
     });
   }

@@ -34,10 +34,10 @@ const problem = (description: string, headers: HeaderName[] = []) => ({ descript
 export const STANDARD_ERRORS = {
   BadRequest: problem(
     'The request is invalid: `errors` names every bad field of the path, query, headers and body (a string holding a ' +
-      'NUL character, \\u0000, counts), or the body is not valid JSON (`MALFORMED_JSON`).',
+      'NUL character, \\u0000, or a lone surrogate counts), or the body is not valid JSON (`MALFORMED_JSON`).',
   ),
   BadQuery: problem(
-    'A string of the query holds a NUL character (\\u0000). The platform refuses one in any request; this route takes no input.',
+    'A string of the query holds a NUL character (\\u0000) or a lone surrogate. The platform refuses them in any request; this route takes no input.',
   ),
   Unauthenticated: problem('A valid bearer access token is required: it is missing, expired or not ours.', ['WwwAuthenticate']),
   Forbidden: problem('The access token lacks a role this route requires (see the description).'),

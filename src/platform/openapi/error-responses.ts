@@ -7,7 +7,7 @@ import type { DeclaredErrorStatus } from './route-docs.js';
  * route, so they are derived here once rather than written on each:
  *
  * - 400 on every route: the InputValidationGuard checks what the route declares
- *   (params, query, headers, body) and refuses a NUL character in any string of the
+ *   (params, query, headers, body) and refuses text PostgreSQL cannot store (a NUL character, a lone surrogate) in any string of the
  *   path, query or body of any request.
  * - 401 unless @Public(); 403 with @Roles(...) (AccessGuard).
  * - 404 when a path parameter names the resource, unless the route creates it (a 201)

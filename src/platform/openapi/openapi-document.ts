@@ -30,8 +30,8 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
  * Builds the OpenAPI 3.1 description from the routes Nest actually mounted and the
  * zod schemas that validate them, so the document is never out of date. The error
  * answers follow from rules (error-responses.ts) and operationIds from the use cases'
- * controllers (operation-ids.ts); both throw here, at the first request for the
- * document, when a route breaks them. The contract spec (test/http/openapi-contract.spec.ts)
+ * controllers (operation-ids.ts); both throw here, when the application starts
+ * (DocsController builds the document then), if a route breaks them. The contract spec (test/http/openapi-contract.spec.ts)
  * checks the server's real answers against this document with Prism.
  */
 export function buildOpenApiDocument(discovery: DiscoveryService, scanner: MetadataScanner, reflector: Reflector) {

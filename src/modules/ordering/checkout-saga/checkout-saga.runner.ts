@@ -79,6 +79,8 @@ export class CheckoutSagaRunner {
         const delay = retryDelay(attempt, this.config.checkout.retryBackoffMs);
         this.logger.warn({ err: errorText(error), orderId, attempt, delay }, 'checkout saga lost the database; taking it up again');
         await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+        // Shutting down: the saga is left for the next process (its lease expires).
+        if (this.stopping.signal.aborted) return;
       }
     }
   }
