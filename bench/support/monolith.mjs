@@ -47,6 +47,9 @@ export async function startMonolith({ databaseUrl, rolePrefix, workDir, nodeArgs
     BOOTSTRAP_ADMIN_EMAIL: BENCH_ADMIN.email,
     BOOTSTRAP_ADMIN_PASSWORD: BENCH_ADMIN.password,
     MODULE_ROLE_PREFIX: rolePrefix,
+    // The same secret every run: the bench's roles outlive its databases, and a shop
+    // claims only roles made with its own secret (a new data folder would make a new one).
+    MODULE_DB_SECRET: 'bench-module-role-secret-0123456789',
     // The bench registers its customers from one address, faster than a person would.
     THROTTLE_REGISTRATIONS_PER_ADDRESS: '0',
     ...extraEnv,

@@ -103,6 +103,16 @@ describe('two shops on one PostgreSQL server', () => {
     first = await shopOn(first.database!, { MODULE_ROLE_PREFIX: prefix, MODULE_DB_SECRET: 'the-first-shops-new-secret' });
     expect((await first.http.get('/health/ready')).status).toBe(200);
   });
+
+  it('should take its roles back once an administrator clears their comments, when the secret was lost', async () => {
+    await first.close({ keepData: true });
+    const lost = { MODULE_ROLE_PREFIX: prefix, MODULE_DB_SECRET: 'a-secret-nobody-had-before' };
+    await expect(shopOn(first.database!, lost)).rejects.toThrow(/COMMENT ON ROLE/);
+    const { rows } = await admin.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1)', [prefix]);
+    for (const { rolname } of rows) await admin.query(`COMMENT ON ROLE "${rolname}" IS NULL`);
+    first = await shopOn(first.database!, lost);
+    expect((await first.http.get('/health/ready')).status).toBe(200);
+  });
 });
 
 describe('the connections a running shop holds', () => {

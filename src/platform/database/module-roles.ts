@@ -37,8 +37,9 @@ export class ForeignRoleError extends Error {}
  * - its own fingerprint: this shop, in this database or another one of the same shop
  *   (a clone, a restored copy, a test database made from a template);
  * - the fingerprint of MODULE_DB_SECRET_PREVIOUS: this shop, rotating its secret;
- * - no comment, while this database already grants the role its schema: provisioned
- *   here by a version that left no comment; adopted, and marked from then on.
+ * - no comment, while this database already grants the role its schema or CONNECT:
+ *   provisioned here by a version that left no comment (or handed back by an
+ *   administrator who cleared the comment); adopted, and marked from then on.
  * Anything else (another shop's fingerprint, a role something else made) stops
  * provisioning before any role is touched, naming MODULE_ROLE_PREFIX.
  */
@@ -64,8 +65,12 @@ export class RoleOwnership {
   /** Throws ForeignRoleError unless `role` is missing or this shop's; `schema` is the one it would be granted. */
   async assertOwn(admin: AdminSession, role: string, schema?: string): Promise<void> {
     const [row] = await admin.query<{ comment: string | null; granted_here: boolean; database: string }>(
+      // Granted here: its schema (which a clone of this database keeps), or CONNECT on
+      // this database itself, which provisioning grants every role (the signals role has no schema).
       `SELECT shobj_description(r.oid, 'pg_authid') AS comment, current_database() AS database,
-              EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = $2 AND has_schema_privilege(r.oid, n.oid, 'USAGE')) AS granted_here
+              (EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = $2 AND has_schema_privilege(r.oid, n.oid, 'USAGE'))
+               OR EXISTS (SELECT 1 FROM pg_database d, aclexplode(d.datacl) a
+                           WHERE d.datname = current_database() AND a.grantee = r.oid)) AS granted_here
          FROM pg_roles r WHERE r.rolname = $1`,
       [role, schema ?? null],
     );
@@ -80,7 +85,8 @@ export class RoleOwnership {
       `Role "${role}" already exists on this PostgreSQL server, and ${who}. Roles are shared by every database of a server, ` +
         `and this shop changes no role it does not own. Give this shop roles of its own with MODULE_ROLE_PREFIX (now "${this.prefix}"), ` +
         `for example MODULE_ROLE_PREFIX=${row.database.replace(/[^a-z0-9_]/g, '_').slice(0, 40)}_; ` +
-        `or, if these roles are this shop's and MODULE_DB_SECRET changed, start once with the old secret in MODULE_DB_SECRET_PREVIOUS.`,
+        `or, if these roles are this shop's and MODULE_DB_SECRET changed, start once with the old secret in MODULE_DB_SECRET_PREVIOUS ` +
+        `(if the old secret is lost, an administrator can hand the roles back with COMMENT ON ROLE "${role}" IS NULL, for each one).`,
     );
   }
 }
