@@ -12,16 +12,17 @@ const JSON_TYPES: (string | RegExp)[] = ['application/json', /^application\/[a-z
  * `UNSUPPORTED_MEDIA_TYPE` problem.
  */
 export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number): void {
-  // Nothing decodes a compressed body: a gzip body would be read as if it were JSON.
-  fastify.addHook('preParsing', async (request, _reply, payload) => {
-    const encoding = request.headers['content-encoding'];
-    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
-    if (hasBody && encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      throw Object.assign(new Error(`Content-Encoding ${encoding} is not supported`), { statusCode: 415, code: 'SHOP_ERR_CONTENT_ENCODING' });
-    }
-    return payload;
-  });
   fastify.removeAllContentTypeParsers();
-  const parse = fastify.getDefaultJsonParser('error', 'error');
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  // Nothing decodes a compressed body: a gzip body would be read as if it were JSON.
+  // Checked here, where a body is about to be parsed, not in a hook every request pays for.
+  const parse: typeof parseJson = (request, body, done) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      done(Object.assign(new Error(`Content-Encoding ${encoding} is not supported`), { statusCode: 415, code: 'SHOP_ERR_CONTENT_ENCODING' }), undefined);
+      return;
+    }
+    parseJson(request, body, done);
+  };
   for (const type of JSON_TYPES) fastify.addContentTypeParser(type, { parseAs: 'string', bodyLimit }, parse);
 }
