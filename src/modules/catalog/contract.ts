@@ -1,4 +1,4 @@
-import { ContractQuery, defineIntegrationEvent, Query, type Money } from '../../platform/contracts/index.js';
+import { ContractQuery, defineIntegrationEvent, Query, z, type Money } from '../../platform/contracts/index.js';
 
 /** catalog's published language. Other modules import this file and nothing else of catalog. */
 
@@ -42,4 +42,28 @@ export interface ProductChangedPayload {
   change: 'created' | 'updated';
 }
 
-export const ProductChanged = defineIntegrationEvent<ProductChangedPayload>('catalog', 'ProductChanged', 1);
+// Payload schemas, which a consumer checks before its handler runs. Ids are z.guid(): any
+// UUID Postgres stores (no version bits required); money is integer minor units and an
+// upper-case ISO 4217 code, as catalog's input admits it.
+// `satisfies` keeps each schema within its payload interface; the converse (the schema
+// admits every payload the interface allows) is proven by test/architecture/event-payloads.spec.ts.
+const money = z.object({ amount: z.number().int(), currency: z.string().regex(/^[A-Z]{3}$/) });
+
+export const ProductChanged = defineIntegrationEvent(
+  'catalog',
+  'ProductChanged',
+  1,
+  z.object({
+    productId: z.guid(),
+    name: z.string(),
+    category: z.string(),
+    price: money,
+    change: z.enum(['created', 'updated']),
+  }) satisfies z.ZodType<ProductChangedPayload>,
+);
+
+/** The codes of catalog's domain errors, for callers that match on one. */
+export const CatalogErrors = {
+  /** not_found: no product has the id asked for. */
+  PRODUCT_NOT_FOUND: 'CATALOG.PRODUCT_NOT_FOUND',
+} as const;

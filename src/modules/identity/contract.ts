@@ -1,4 +1,4 @@
-import { ContractCommand, ContractQuery, Command, defineIntegrationEvent, Query } from '../../platform/contracts/index.js';
+import { ContractCommand, ContractQuery, Command, defineIntegrationEvent, Query, z } from '../../platform/contracts/index.js';
 
 /** identity's published language. */
 
@@ -12,8 +12,12 @@ export interface UserView {
   createdAt: string;
 }
 
-/** Registers a customer. Fails with IDENTITY.EMAIL_TAKEN (409) when the email is in use. */
-@ContractCommand('identity', 'RegisterUser')
+/**
+ * Registers a customer. Fails with IDENTITY.EMAIL_TAKEN (409) when the email is in use.
+ * Not idempotent: a repeat finds the email taken by the first and fails with
+ * IDENTITY.EMAIL_TAKEN instead of answering the account the first created.
+ */
+@ContractCommand('identity', 'RegisterUser', { idempotent: false })
 export class RegisterUser extends Command<UserView> {
   constructor(
     public readonly email: string,
@@ -50,4 +54,29 @@ export interface UserRegisteredPayload {
   name: string;
 }
 
-export const UserRegistered = defineIntegrationEvent<UserRegisteredPayload>('identity', 'UserRegistered', 1);
+// The payload schema, which a consumer checks before its handler runs. Ids are z.guid():
+// any UUID Postgres stores (no version bits required). The email is as stored: lower case.
+// `satisfies` keeps each schema within its payload interface; the converse (the schema
+// admits every payload the interface allows) is proven by test/architecture/event-payloads.spec.ts.
+export const UserRegistered = defineIntegrationEvent(
+  'identity',
+  'UserRegistered',
+  1,
+  z.object({ userId: z.guid(), email: z.email(), name: z.string() }) satisfies z.ZodType<UserRegisteredPayload>,
+);
+
+/** The codes of identity's domain errors, for callers that match on one. */
+export const IdentityErrors = {
+  /** conflict: RegisterUser with an email an account already has. */
+  EMAIL_TAKEN: 'IDENTITY.EMAIL_TAKEN',
+  /** unauthorized: a sign-in whose email or password is wrong (which one is not told). */
+  INVALID_CREDENTIALS: 'IDENTITY.INVALID_CREDENTIALS',
+  /** not_found: the user asked for (a profile) does not exist. */
+  USER_NOT_FOUND: 'IDENTITY.USER_NOT_FOUND',
+  /** rate_limited: too many failed sign-ins from one address; carries retryAfterSeconds. */
+  TOO_MANY_LOGIN_ATTEMPTS: 'IDENTITY.TOO_MANY_LOGIN_ATTEMPTS',
+  /** rate_limited: too many registrations from one address; carries retryAfterSeconds. */
+  TOO_MANY_REGISTRATIONS: 'IDENTITY.TOO_MANY_REGISTRATIONS',
+  /** unavailable: every password-hashing slot and its queue are taken; try again shortly. */
+  BUSY: 'IDENTITY.BUSY',
+} as const;

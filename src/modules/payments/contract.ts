@@ -1,4 +1,4 @@
-import { Command, ContractCommand, ContractQuery, defineIntegrationEvent, Query, type Money } from '../../platform/contracts/index.js';
+import { Command, ContractCommand, ContractQuery, defineIntegrationEvent, Query, z, type Money } from '../../platform/contracts/index.js';
 
 /** payments' published language. */
 
@@ -26,12 +26,13 @@ export interface PaymentView {
 
 /**
  * Charges the order's amount, at most once per order, ever: idempotent by order id
- * (a repeat answers the recorded outcome; the provider is called with the same
- * idempotency key). Fails with PAYMENTS.DECLINED (422, `reason`), PAYMENTS.ORDER_VOIDED
+ * (the order's payment row is claimed before the provider is asked, and a repeat
+ * answers that row's recorded outcome, or settles a PENDING one with the same provider
+ * idempotency key; its own amount and token are not used again). Fails with PAYMENTS.DECLINED (422, `reason`), PAYMENTS.ORDER_VOIDED
  * (409) when a refund came first, and PAYMENTS.PROVIDER_UNAVAILABLE (503, transient:
  * retry) when the provider errs or does not answer.
  */
-@ContractCommand('payments', 'ProcessPayment')
+@ContractCommand('payments', 'ProcessPayment', { idempotent: true })
 export class ProcessPayment extends Command<PaymentView> {
   constructor(
     public readonly orderId: string,
@@ -46,10 +47,12 @@ export class ProcessPayment extends Command<PaymentView> {
 
 /**
  * Gives the order's charge back (compensation). Idempotent by order id: a charged
- * payment is refunded once; with no charge it records VOIDED so a late
- * ProcessPayment charges nothing. Fails with PAYMENTS.PROVIDER_UNAVAILABLE (transient).
+ * payment is refunded once (only the move from COMPLETED to REFUNDED records it, and
+ * the provider's refund key is derived from the payment); with no charge it records
+ * VOIDED so a late ProcessPayment charges nothing. A repeat answers the payment as it
+ * then stands. Fails with PAYMENTS.PROVIDER_UNAVAILABLE (transient).
  */
-@ContractCommand('payments', 'RefundPayment')
+@ContractCommand('payments', 'RefundPayment', { idempotent: true })
 export class RefundPayment extends Command<PaymentView> {
   constructor(public readonly orderId: string) {
     super();
@@ -76,6 +79,7 @@ export interface PaymentFailedPayload {
   userId: string;
   paymentId: string;
   amount: Money;
+  /** The provider's decline code, e.g. `CARD_DECLINED`, `AMOUNT_LIMIT`. */
   reason: string;
 }
 
@@ -86,6 +90,46 @@ export interface PaymentRefundedPayload {
   amount: Money;
 }
 
-export const PaymentCompleted = defineIntegrationEvent<PaymentCompletedPayload>('payments', 'PaymentCompleted', 1);
-export const PaymentFailed = defineIntegrationEvent<PaymentFailedPayload>('payments', 'PaymentFailed', 1);
-export const PaymentRefunded = defineIntegrationEvent<PaymentRefundedPayload>('payments', 'PaymentRefunded', 1);
+// Payload schemas, which a consumer checks before its handler runs. Ids are z.guid(): any
+// UUID Postgres stores (ProcessPayment checks no version bits); money is integer minor
+// units and an upper-case ISO 4217 code, as ProcessPayment admits it.
+// `satisfies` keeps each schema within its payload interface; the converse (the schema
+// admits every payload the interface allows) is proven by test/architecture/event-payloads.spec.ts.
+const money = z.object({ amount: z.number().int(), currency: z.string().regex(/^[A-Z]{3}$/) });
+const paymentFact = { orderId: z.guid(), userId: z.guid(), paymentId: z.guid(), amount: money };
+
+export const PaymentCompleted = defineIntegrationEvent(
+  'payments',
+  'PaymentCompleted',
+  1,
+  z.object(paymentFact) satisfies z.ZodType<PaymentCompletedPayload>,
+);
+
+export const PaymentFailed = defineIntegrationEvent(
+  'payments',
+  'PaymentFailed',
+  1,
+  // The provider's own decline code, passed on as it came.
+  z.object({ ...paymentFact, reason: z.string() }) satisfies z.ZodType<PaymentFailedPayload>,
+);
+
+export const PaymentRefunded = defineIntegrationEvent(
+  'payments',
+  'PaymentRefunded',
+  1,
+  z.object(paymentFact) satisfies z.ZodType<PaymentRefundedPayload>,
+);
+
+/** The codes of payments' domain errors, for callers that match on one. */
+export const PaymentsErrors = {
+  /** unprocessable: the provider declined the charge; `reason` is its code (CARD_DECLINED, AMOUNT_LIMIT…). */
+  DECLINED: 'PAYMENTS.DECLINED',
+  /** conflict: ProcessPayment for an order whose payment was refunded or voided first. */
+  ORDER_VOIDED: 'PAYMENTS.ORDER_VOIDED',
+  /** unavailable: the provider erred or did not answer; the same request may succeed later. */
+  PROVIDER_UNAVAILABLE: 'PAYMENTS.PROVIDER_UNAVAILABLE',
+  /** invalid: a ProcessPayment or RefundPayment with malformed ids, amount or token (`fields`). */
+  INVALID_REQUEST: 'PAYMENTS.INVALID_REQUEST',
+  /** not_found: no payment exists for the order asked about. */
+  PAYMENT_NOT_FOUND: 'PAYMENTS.PAYMENT_NOT_FOUND',
+} as const;

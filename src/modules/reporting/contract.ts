@@ -1,5 +1,5 @@
-import { ContractQuery, Query } from '../../platform/contracts/index.js';
-import type { CancellationReason, OrderLineView } from '../ordering/contract.js';
+import { ContractQuery, defineSubscription, Query } from '../../platform/contracts/index.js';
+import { OrderCancelled, OrderConfirmed, OrderPlaced, type CancellationReason, type OrderLineView } from '../ordering/contract.js';
 
 /** reporting's published language: read-only views over orders, built from ordering's events. */
 
@@ -73,3 +73,17 @@ export class GetSalesReport extends Query<SalesReport> {
     super();
   }
 }
+
+/**
+ * The events reporting projects. Declared here rather than only on the handlers so that
+ * every process knows these routes, whether or not it hosts reporting. Each name is
+ * stable: it keys the inbox rows (a rebuild forgets them by name), queue jobs and dead letters.
+ */
+export const ReportingSubscriptions = {
+  ProjectOrderPlaced: defineSubscription('reporting', 'ProjectOrderPlaced', OrderPlaced),
+  ProjectOrderConfirmed: defineSubscription('reporting', 'ProjectOrderConfirmed', OrderConfirmed),
+  ProjectOrderCancelled: defineSubscription('reporting', 'ProjectOrderCancelled', OrderCancelled),
+} as const;
+
+/** reporting raises no domain error of its own (bad filters and periods are the platform's VALIDATION_FAILED). */
+export const ReportingErrors = {} as const;

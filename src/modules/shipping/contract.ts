@@ -1,4 +1,4 @@
-import { Command, ContractCommand, ContractQuery, defineIntegrationEvent, Query } from '../../platform/contracts/index.js';
+import { Command, ContractCommand, ContractQuery, defineIntegrationEvent, Query, z } from '../../platform/contracts/index.js';
 
 /** shipping's published language. Its ShippableItem is not catalog's Product: it knows weight, size and hazard. */
 
@@ -33,12 +33,14 @@ export interface ShipmentView {
 }
 
 /**
- * Creates the order's shipment with a tracking number. Idempotent by order id: a
- * repeat answers the existing shipment. Fails with SHIPPING.NOT_SHIPPABLE (422,
+ * Creates the order's shipment with a tracking number. Idempotent by order id: the
+ * order id is unique among shipments, and a repeat answers the existing shipment (same
+ * id and tracking number, even if item data changed since). A refusal creates nothing,
+ * so a repeat of one is decided afresh. Fails with SHIPPING.NOT_SHIPPABLE (422,
  * `fields` name the lines or the address field) when a product has no shippable
  * item record, the destination is not served, or hazardous goods would cross a border.
  */
-@ContractCommand('shipping', 'CreateShipment')
+@ContractCommand('shipping', 'CreateShipment', { idempotent: true })
 export class CreateShipment extends Command<ShipmentView> {
   constructor(
     public readonly orderId: string,
@@ -66,4 +68,35 @@ export interface ShipmentCreatedPayload {
   carrier: string;
 }
 
-export const ShipmentCreated = defineIntegrationEvent<ShipmentCreatedPayload>('shipping', 'ShipmentCreated', 1);
+// The payload schema, which a consumer checks before its handler runs. Ids are z.guid():
+// any UUID Postgres stores (no version bits required).
+// `satisfies` keeps each schema within its payload interface; the converse (the schema
+// admits every payload the interface allows) is proven by test/architecture/event-payloads.spec.ts.
+export const ShipmentCreated = defineIntegrationEvent(
+  'shipping',
+  'ShipmentCreated',
+  1,
+  z.object({
+    shipmentId: z.guid(),
+    orderId: z.guid(),
+    userId: z.guid(),
+    trackingNumber: z.string().min(1),
+    carrier: z.string().min(1),
+  }) satisfies z.ZodType<ShipmentCreatedPayload>,
+);
+
+/** The codes of shipping's domain errors, for callers that match on one. */
+export const ShippingErrors = {
+  /** unprocessable: CreateShipment for lines or an address shipping cannot serve (`fields` say which). */
+  NOT_SHIPPABLE: 'SHIPPING.NOT_SHIPPABLE',
+  /** invalid: a CreateShipment whose data is malformed (`fields` say which). */
+  INVALID_SHIPMENT_REQUEST: 'SHIPPING.INVALID_SHIPMENT_REQUEST',
+  /** not_found: no shipping data is recorded for the product asked about. */
+  SHIPPABLE_ITEM_NOT_FOUND: 'SHIPPING.SHIPPABLE_ITEM_NOT_FOUND',
+  /** not_found: no shipment has the id, or it is someone else's (not revealed). */
+  SHIPMENT_NOT_FOUND: 'SHIPPING.SHIPMENT_NOT_FOUND',
+  /** invalid: recording shipping data for a product the catalog does not have. */
+  UNKNOWN_PRODUCT: 'SHIPPING.UNKNOWN_PRODUCT',
+  /** unavailable: recording shipping data needs the catalog, which did not answer; try again. */
+  CATALOG_UNAVAILABLE: 'SHIPPING.CATALOG_UNAVAILABLE',
+} as const;

@@ -1,4 +1,4 @@
-import type { EventEnvelope, IntegrationEventType } from '../contracts/integration-event.js';
+import type { EventEnvelope, IntegrationEventSubscription } from '../contracts/integration-event.js';
 import type { Db } from '../database/module-database.js';
 
 /**
@@ -16,8 +16,6 @@ export type ApplyOnce = (work: (tx: Db) => Promise<void>) => Promise<void>;
 export type EventHandler<P> = (event: EventEnvelope<P>, apply: ApplyOnce) => Promise<void>;
 
 export interface SubscriptionOptions {
-  /** `<consumer module>.<Name>`: stable, unique; names the inbox and dead-letter rows. */
-  name: string;
   /**
    * The handler's work only writes the consumer's own tables: no message sent, no
    * outside call, so running it again after a rollback changes nothing outside. A
@@ -28,55 +26,65 @@ export interface SubscriptionOptions {
   databaseOnly?: boolean;
 }
 
-export interface Subscription {
+/**
+ * Where one kind of event goes: a subscription as its consumer's contract declares it.
+ * Every process knows every route, whether or not it hosts the consumer.
+ */
+export interface EventRoute {
+  /** `<consumer module>.<Name>`. */
   name: string;
   consumer: string;
   eventType: string;
+  /** The event version the consumer reads. */
+  version: number;
+}
+
+/** A route whose consumer runs in this process, bound to its handler. */
+export interface Subscription extends EventRoute {
+  /** The declaration, with the payload schema the handler's input is checked against. */
+  declared: IntegrationEventSubscription;
   handle: EventHandler<unknown>;
   /** See SubscriptionOptions.databaseOnly. */
   databaseOnly?: boolean;
+}
+
+export function routeOf(declared: IntegrationEventSubscription): EventRoute {
+  return { name: declared.name, consumer: declared.consumer, eventType: declared.event.wireName, version: declared.event.version };
 }
 
 const SUBSCRIPTIONS = Symbol.for('shop.events.subscriptions');
 
 interface Declared {
   method: string | symbol;
-  eventType: IntegrationEventType<unknown>;
-  name: string;
+  subscription: IntegrationEventSubscription;
   databaseOnly: boolean;
 }
 
 /**
- * Declares, in the consuming module, that a provider method reacts to an event.
- * Delivery routes are derived from these declarations; the publisher knows nothing.
+ * Marks a provider method of the consuming module as the handler of a subscription
+ * its contract.ts declares (defineSubscription). The route exists by the declaration;
+ * this binds it to the code that runs where the consumer is hosted.
  */
-export function OnIntegrationEvent<P>(eventType: IntegrationEventType<P>, options: SubscriptionOptions): MethodDecorator {
-  if (!/^[a-z][a-z0-9_]*\.[A-Z][A-Za-z0-9]*$/.test(options.name)) {
-    throw new Error(`subscription name "${options.name}" must look like "<module>.<Name>"`);
-  }
+export function OnIntegrationEvent<P>(subscription: IntegrationEventSubscription<P>, options: SubscriptionOptions = {}): MethodDecorator {
   return (target, method) => {
     const list = (Reflect.getMetadata(SUBSCRIPTIONS, target.constructor) as Declared[] | undefined) ?? [];
     Reflect.defineMetadata(
       SUBSCRIPTIONS,
-      [
-        ...list,
-        { method, eventType: eventType as IntegrationEventType<unknown>, name: options.name, databaseOnly: options.databaseOnly ?? false },
-      ],
+      [...list, { method, subscription: subscription as IntegrationEventSubscription, databaseOnly: options.databaseOnly ?? false }],
       target.constructor,
     );
   };
 }
 
-/** The subscriptions declared on one provider instance, bound to it. */
+/** The subscriptions handled by one provider instance, bound to it. */
 export function subscriptionsOf(instance: object): Subscription[] {
   const declared = (Reflect.getMetadata(SUBSCRIPTIONS, instance.constructor) as Declared[] | undefined) ?? [];
-  return declared.map(({ method, eventType, name, databaseOnly }) => {
+  return declared.map(({ method, subscription, databaseOnly }) => {
     const fn = (instance as Record<string | symbol, unknown>)[method];
-    if (typeof fn !== 'function') throw new Error(`${name}: ${String(method)} is not a method`);
+    if (typeof fn !== 'function') throw new Error(`${subscription.name}: ${String(method)} is not a method`);
     return {
-      name,
-      consumer: name.slice(0, name.indexOf('.')),
-      eventType: eventType.wireName,
+      ...routeOf(subscription),
+      declared: subscription,
       handle: (fn as EventHandler<unknown>).bind(instance),
       databaseOnly,
     };

@@ -3,7 +3,8 @@ import type { EventEnvelope } from '../../../platform/contracts/index.js';
 import { ContractBus } from '../../../platform/dispatch/contract-bus.js';
 import { OnIntegrationEvent, type ApplyOnce } from '../../../platform/events/subscriptions.js';
 import { GetAdmins } from '../../identity/contract.js';
-import { StockLow, type StockLowPayload } from '../../inventory/contract.js';
+import type { StockLowPayload } from '../../inventory/contract.js';
+import { NotificationsSubscriptions } from '../contract.js';
 import { NotificationsRepository } from '../db/notifications.repository.js';
 import { NOTIFICATION_SENDER, type NotificationSender } from '../sender/notification-sender.js';
 
@@ -20,7 +21,7 @@ export class AlertAdminsOfLowStock {
     @Inject(NOTIFICATION_SENDER) private readonly sender: NotificationSender,
   ) {}
 
-  @OnIntegrationEvent(StockLow, { name: 'notifications.AlertAdminsOfLowStock' })
+  @OnIntegrationEvent(NotificationsSubscriptions.AlertAdminsOfLowStock)
   async handle(event: EventEnvelope<StockLowPayload>, apply: ApplyOnce): Promise<void> {
     const admins = await this.contracts.query(new GetAdmins());
     const { sku, available, reorderPoint, location } = event.payload;

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EventEnvelope } from '../../../platform/contracts/index.js';
 import { OnIntegrationEvent, type ApplyOnce } from '../../../platform/events/subscriptions.js';
-import { OrderConfirmed, type OrderConfirmedPayload } from '../../ordering/contract.js';
+import type { OrderConfirmedPayload } from '../../ordering/contract.js';
+import { NotificationsSubscriptions } from '../contract.js';
 import { CustomerMessenger } from '../customer-messenger/customer-messenger.js';
 import { moneyText } from '../domain/money-text.js';
 
@@ -10,7 +11,7 @@ import { moneyText } from '../domain/money-text.js';
 export class ConfirmOrderToCustomer {
   constructor(private readonly messenger: CustomerMessenger) {}
 
-  @OnIntegrationEvent(OrderConfirmed, { name: 'notifications.ConfirmOrderToCustomer' })
+  @OnIntegrationEvent(NotificationsSubscriptions.ConfirmOrderToCustomer)
   handle(event: EventEnvelope<OrderConfirmedPayload>, apply: ApplyOnce): Promise<void> {
     const { orderId, total, trackingNumber } = event.payload;
     return this.messenger.tell(event, apply, (customer) => ({

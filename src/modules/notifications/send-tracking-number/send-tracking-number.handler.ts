@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EventEnvelope } from '../../../platform/contracts/index.js';
 import { OnIntegrationEvent, type ApplyOnce } from '../../../platform/events/subscriptions.js';
-import { ShipmentCreated, type ShipmentCreatedPayload } from '../../shipping/contract.js';
+import type { ShipmentCreatedPayload } from '../../shipping/contract.js';
+import { NotificationsSubscriptions } from '../contract.js';
 import { CustomerMessenger } from '../customer-messenger/customer-messenger.js';
 
 /** Gives the customer the carrier and tracking number of their order's shipment. */
@@ -9,7 +10,7 @@ import { CustomerMessenger } from '../customer-messenger/customer-messenger.js';
 export class SendTrackingNumber {
   constructor(private readonly messenger: CustomerMessenger) {}
 
-  @OnIntegrationEvent(ShipmentCreated, { name: 'notifications.SendTrackingNumber' })
+  @OnIntegrationEvent(NotificationsSubscriptions.SendTrackingNumber)
   handle(event: EventEnvelope<ShipmentCreatedPayload>, apply: ApplyOnce): Promise<void> {
     const { orderId, carrier, trackingNumber } = event.payload;
     return this.messenger.tell(event, apply, (customer) => ({

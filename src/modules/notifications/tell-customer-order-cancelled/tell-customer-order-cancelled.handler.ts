@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EventEnvelope } from '../../../platform/contracts/index.js';
 import { OnIntegrationEvent, type ApplyOnce } from '../../../platform/events/subscriptions.js';
-import { OrderCancelled, type OrderCancelledPayload } from '../../ordering/contract.js';
+import type { OrderCancelledPayload } from '../../ordering/contract.js';
+import { NotificationsSubscriptions } from '../contract.js';
 import { CustomerMessenger } from '../customer-messenger/customer-messenger.js';
 import { moneyText } from '../domain/money-text.js';
 import { CANCELLATION_REASONS } from './cancellation-reasons.js';
@@ -11,7 +12,7 @@ import { CANCELLATION_REASONS } from './cancellation-reasons.js';
 export class TellCustomerOrderCancelled {
   constructor(private readonly messenger: CustomerMessenger) {}
 
-  @OnIntegrationEvent(OrderCancelled, { name: 'notifications.TellCustomerOrderCancelled' })
+  @OnIntegrationEvent(NotificationsSubscriptions.TellCustomerOrderCancelled)
   handle(event: EventEnvelope<OrderCancelledPayload>, apply: ApplyOnce): Promise<void> {
     const { orderId, total, reason } = event.payload;
     // A reason newer than this build still gets a message rather than failing the event.

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EventEnvelope } from '../../../platform/contracts/index.js';
 import { OnIntegrationEvent, type ApplyOnce } from '../../../platform/events/subscriptions.js';
-import { PaymentFailed, type PaymentFailedPayload } from '../../payments/contract.js';
+import type { PaymentFailedPayload } from '../../payments/contract.js';
+import { NotificationsSubscriptions } from '../contract.js';
 import { CustomerMessenger } from '../customer-messenger/customer-messenger.js';
 import { moneyText } from '../domain/money-text.js';
 import { declineText } from './decline-reasons.js';
@@ -11,7 +12,7 @@ import { declineText } from './decline-reasons.js';
 export class TellCustomerPaymentFailed {
   constructor(private readonly messenger: CustomerMessenger) {}
 
-  @OnIntegrationEvent(PaymentFailed, { name: 'notifications.TellCustomerPaymentFailed' })
+  @OnIntegrationEvent(NotificationsSubscriptions.TellCustomerPaymentFailed)
   handle(event: EventEnvelope<PaymentFailedPayload>, apply: ApplyOnce): Promise<void> {
     const { orderId, amount, reason } = event.payload;
     return this.messenger.tell(event, apply, (customer) => ({

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventEnvelope } from '../../../platform/contracts/index.js';
 import { OnIntegrationEvent, type ApplyOnce } from '../../../platform/events/subscriptions.js';
-import { UserRegistered, type UserRegisteredPayload } from '../../identity/contract.js';
+import type { UserRegisteredPayload } from '../../identity/contract.js';
+import { NotificationsSubscriptions } from '../contract.js';
 import { NotificationsRepository } from '../db/notifications.repository.js';
 import { NOTIFICATION_SENDER, type NotificationSender } from '../sender/notification-sender.js';
 
@@ -17,7 +18,7 @@ export class WelcomeNewUser {
     @Inject(NOTIFICATION_SENDER) private readonly sender: NotificationSender,
   ) {}
 
-  @OnIntegrationEvent(UserRegistered, { name: 'notifications.WelcomeNewUser' })
+  @OnIntegrationEvent(NotificationsSubscriptions.WelcomeNewUser)
   async handle(event: EventEnvelope<UserRegisteredPayload>, apply: ApplyOnce): Promise<void> {
     const { userId, email, name } = event.payload;
     const subject = 'Welcome to the shop';

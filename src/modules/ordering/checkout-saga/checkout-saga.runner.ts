@@ -9,8 +9,9 @@ import { LOGGER } from '../../../platform/logging/logger.token.js';
 import { errorText } from '../../../platform/logging/safe-error.js';
 import { CheckoutSagasRepository, type SagaRow } from '../db/checkout-sagas.repository.js';
 import { OrdersRepository, type OrderForCheckout } from '../db/orders.repository.js';
-import { compensationsDue, FORWARD, honoursCancellation, isTerminal, reasonForRefusal, retryDelay } from '../domain/checkout-saga.js';
+import { compensationsDue, FORWARD, honoursCancellation, isTerminal, retryDelay } from '../domain/checkout-saga.js';
 import { CheckoutSteps } from './checkout-steps.js';
+import { reasonForRefusal } from './refusal-reasons.js';
 
 /** A refusal is final (out of stock, declined…); anything else (timeouts, unavailability, bugs) may pass. */
 function isRefusal(error: unknown): error is DomainError {

@@ -52,20 +52,6 @@ export function compensationsDue(startedSteps: readonly string[]): Step[] {
   return [...startedSteps].reverse() as Step[];
 }
 
-/** The cancellation reason for a step's refusal (a domain error code of the called module). */
-export function reasonForRefusal(code: string): 'OUT_OF_STOCK' | 'PAYMENT_DECLINED' | 'NOT_SHIPPABLE' | 'STEP_REJECTED' {
-  switch (code) {
-    case 'INVENTORY.OUT_OF_STOCK':
-      return 'OUT_OF_STOCK';
-    case 'PAYMENTS.DECLINED':
-      return 'PAYMENT_DECLINED';
-    case 'SHIPPING.NOT_SHIPPABLE':
-      return 'NOT_SHIPPABLE';
-    default:
-      return 'STEP_REJECTED';
-  }
-}
-
 /** Exponential backoff with ±25 % jitter, capped. */
 export function retryDelay(attempt: number, baseMs: number, capMs = 5_000): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));

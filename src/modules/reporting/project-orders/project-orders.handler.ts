@@ -1,25 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import type { EventEnvelope, Money } from '../../../platform/contracts/index.js';
 import { OnIntegrationEvent, type ApplyOnce } from '../../../platform/events/subscriptions.js';
-import {
-  OrderCancelled,
-  OrderConfirmed,
-  OrderPlaced,
-  type OrderCancelledPayload,
-  type OrderConfirmedPayload,
-  type OrderPlacedPayload,
-} from '../../ordering/contract.js';
+import type { OrderCancelledPayload, OrderConfirmedPayload, OrderPlacedPayload } from '../../ordering/contract.js';
+import { ReportingSubscriptions } from '../contract.js';
 import { OrderSummariesRepository, type OrderFact } from '../db/order-summaries.repository.js';
 import { OrderNames } from './order-names.js';
 
-/** The subscriptions a rebuild forgets and replays; names are stable (they key the inbox). */
+const { ProjectOrderPlaced, ProjectOrderConfirmed, ProjectOrderCancelled } = ReportingSubscriptions;
+
+/** The subscriptions a rebuild forgets and replays, by name (declared in reporting's contract). */
 export const PROJECTION_SUBSCRIPTIONS = {
-  placed: 'reporting.ProjectOrderPlaced',
-  confirmed: 'reporting.ProjectOrderConfirmed',
-  cancelled: 'reporting.ProjectOrderCancelled',
+  placed: ProjectOrderPlaced.name,
+  confirmed: ProjectOrderConfirmed.name,
+  cancelled: ProjectOrderCancelled.name,
 } as const;
 
-export const PROJECTED_EVENTS = [OrderPlaced, OrderConfirmed, OrderCancelled];
+export const PROJECTED_EVENTS = [ProjectOrderPlaced.event, ProjectOrderConfirmed.event, ProjectOrderCancelled.event];
 
 /**
  * Projects ordering's events into `reporting.order_summaries`. Events come at least
@@ -36,7 +32,7 @@ export class ProjectOrders {
     private readonly names: OrderNames,
   ) {}
 
-  @OnIntegrationEvent(OrderPlaced, { name: PROJECTION_SUBSCRIPTIONS.placed, databaseOnly: true })
+  @OnIntegrationEvent(ProjectOrderPlaced, { databaseOnly: true })
   async placed(event: EventEnvelope<OrderPlacedPayload>, apply: ApplyOnce): Promise<void> {
     const { lines, placedAt } = event.payload;
     const [userName, productNames] = await Promise.all([
@@ -47,14 +43,14 @@ export class ProjectOrders {
     await apply((tx) => this.summaries.merge(tx, fact));
   }
 
-  @OnIntegrationEvent(OrderConfirmed, { name: PROJECTION_SUBSCRIPTIONS.confirmed, databaseOnly: true })
+  @OnIntegrationEvent(ProjectOrderConfirmed, { databaseOnly: true })
   async confirmed(event: EventEnvelope<OrderConfirmedPayload>, apply: ApplyOnce): Promise<void> {
     const userName = await this.names.userName(event.payload.userId);
     const fact = { ...nothingKnownBut(event.payload, userName), status: 'CONFIRMED' as const, confirmedAt: event.payload.confirmedAt };
     await apply((tx) => this.summaries.merge(tx, fact));
   }
 
-  @OnIntegrationEvent(OrderCancelled, { name: PROJECTION_SUBSCRIPTIONS.cancelled, databaseOnly: true })
+  @OnIntegrationEvent(ProjectOrderCancelled, { databaseOnly: true })
   async cancelled(event: EventEnvelope<OrderCancelledPayload>, apply: ApplyOnce): Promise<void> {
     const { reason, cancelledAt } = event.payload;
     const userName = await this.names.userName(event.payload.userId);
