@@ -127,6 +127,28 @@ module.exports = {
       to: { pathNot: [CONTRACT_FILE, CONTRACT_KIT, npm('@nestjs/cqrs')] },
     },
     {
+      name: 'module-calls-other-modules-only-through-the-bus',
+      severity: 'error',
+      comment:
+        'A module calls another only through the ContractBus (platform/dispatch/contract-bus.ts); the ' +
+        'transports behind it (in-process, remote HTTP), the wire codec and the RPC endpoint are the ' +
+        "platform's business. So a caller's code is the same whether the callee runs in this process " +
+        'or in its own service, and moving a module changes configuration, not code.',
+      from: { path: '^src/modules/' },
+      to: { path: '^src/platform/dispatch/', pathNot: '^src/platform/dispatch/(contract-bus|contract-call-errors)\\.ts$' },
+    },
+    {
+      name: 'module-stays-out-of-event-operations',
+      severity: 'error',
+      comment:
+        "The operators' event tools (platform/events/ops: replay any outbox, re-drive any dead letter) " +
+        "act as any module's database role. A module that used them would read another module's outbox, " +
+        'which cannot work once that module runs elsewhere; a consumer asks the publisher to replay, ' +
+        'through its contract.',
+      from: { path: '^src/modules/' },
+      to: { path: '^src/platform/events/ops/' },
+    },
+    {
       name: 'strangler-proxy-is-independent',
       severity: 'error',
       comment:

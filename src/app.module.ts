@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { PlatformModule, type PlatformResources } from './platform/platform.module.js';
 import type { NotificationSender } from './modules/notifications/sender/notification-sender.js';
 import type { PaymentProvider } from './modules/payments/provider/payment-provider.js';
@@ -17,7 +17,7 @@ export interface OutsideEdges {
   paymentProvider?: PaymentProvider;
 }
 
-/** Every module of the monolith, in the order their schemas are migrated. */
+/** Every module of the shop, in the order their schemas are migrated. */
 export const MONOLITH_MODULES = [
   'identity',
   'catalog',
@@ -29,23 +29,34 @@ export const MONOLITH_MODULES = [
   'reporting',
 ] as const;
 
+export type ModuleName = (typeof MONOLITH_MODULES)[number];
+
+/**
+ * How each module is composed with what the composition root holds. The monolith
+ * imports the modules it hosts; an extracted service imports one. Every module's
+ * contract.ts is loaded either way (these imports pull them in), so each process
+ * knows every contract type and every event route, wherever the module runs.
+ */
+const MODULE_DEFINITIONS: Record<ModuleName, (resources: PlatformResources, edges: OutsideEdges) => Type | DynamicModule> = {
+  identity: (resources) => IdentityModule.forRoot({ signingKeys: resources.signingKeys }),
+  catalog: () => CatalogModule,
+  inventory: () => InventoryModule,
+  payments: (_, edges) => PaymentsModule.forRoot({ provider: edges.paymentProvider }),
+  shipping: () => ShippingModule,
+  ordering: () => OrderingModule,
+  notifications: (_, edges) => NotificationsModule.forRoot({ sender: edges.notificationSender }),
+  reporting: () => ReportingModule,
+};
+
 /** The composition root: the only place (with src/extracted/) that imports module definitions. */
 @Module({})
 export class AppModule {
+  /** The platform and the modules `resources.placement` hosts here, and nothing of the others. */
   static forRoot(resources: PlatformResources, edges: OutsideEdges = {}): DynamicModule {
+    const hosted = resources.placement.hosted as readonly ModuleName[];
     return {
       module: AppModule,
-      imports: [
-        PlatformModule.forRoot(resources),
-        IdentityModule.forRoot({ signingKeys: resources.signingKeys }),
-        CatalogModule,
-        InventoryModule,
-        PaymentsModule.forRoot({ provider: edges.paymentProvider }),
-        ShippingModule,
-        OrderingModule,
-        NotificationsModule.forRoot({ sender: edges.notificationSender }),
-        ReportingModule,
-      ],
+      imports: [PlatformModule.forRoot(resources), ...MONOLITH_MODULES.filter((m) => hosted.includes(m)).map((m) => MODULE_DEFINITIONS[m](resources, edges))],
     };
   }
 }

@@ -21,7 +21,7 @@ describe('embedded PGlite smoke scenario', () => {
     shop = await startTestApp({ embedded: true, env: bare });
     expect(shop.logs[0]).toMatchObject({ level: 'warn', msg: expect.stringContaining('embedded PGlite') });
     const ready = await shop.http.get('/health/ready');
-    expect(ready.body).toEqual({ status: 'ok', database: 'pglite' });
+    expect(ready.body).toEqual({ status: 'ok', database: 'pglite', services: {} });
 
     // No admin was configured, so one was made and its credentials written for the operator.
     const credentialsFile = path.join(shop.dataDir, 'initial-admin.json');

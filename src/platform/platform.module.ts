@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
+import { PLACEMENT, type Placement } from './config/placement.js';
 import { AccessGuard } from './auth/access-guard.js';
 import { PUBLIC_SIGNING_KEY, type SigningKeys } from './auth/signing-keys.js';
 import { TokenVerifier } from './auth/token-verifier.js';
@@ -11,10 +12,12 @@ import { DATABASE_ENGINE } from './database/database.tokens.js';
 import { ContractBus } from './dispatch/contract-bus.js';
 import { CONTRACT_TRANSPORT } from './dispatch/contract-transport.js';
 import { InProcessTransport } from './dispatch/in-process-transport.js';
+import { PlacedTransport } from './dispatch/placed-transport.js';
+import { MODULE_DATABASES, ModuleDatabases } from './database/module-databases.js';
 import { eventProviders } from './events/events.providers.js';
 import { OUTBOX_ANNOUNCER } from './events/outbox-announcer.js';
-import { EventOperations } from './events/ops/event-operations.js';
 import { EventOperationsController } from './events/ops/event-operations.http.controller.js';
+import { OutboxReplay } from './events/outbox-replay.js';
 import { HealthController } from './health/health.controller.js';
 import { InputValidationGuard } from './http/input-validation.guard.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
@@ -29,6 +32,8 @@ export interface PlatformResources {
   database: DatabaseEngine;
   /** Only the public half goes to the platform; the composition root hands the rest to identity. */
   signingKeys: SigningKeys;
+  /** Which modules run here, and where the others are. */
+  placement: Placement;
 }
 
 /** Closes the database when the application shuts down, after modules have stopped. */
@@ -41,8 +46,8 @@ class DatabaseCloser implements OnApplicationShutdown {
 
 /**
  * Infrastructure every module shares, and no domain at all: configuration, logging,
- * the database engine, the contract bus, the HTTP edge (auth guard, problem details,
- * health, OpenAPI).
+ * the database engine, the contract bus and its transports (in-process, remote), the
+ * HTTP edge (auth guard, problem details, health, OpenAPI).
  */
 @Global()
 @Module({})
@@ -56,8 +61,12 @@ export class PlatformModule {
         { provide: APP_CONFIG, useValue: resources.config },
         { provide: LOGGER, useValue: resources.logger },
         { provide: DATABASE_ENGINE, useValue: resources.database },
+        { provide: MODULE_DATABASES, useValue: new ModuleDatabases(resources.database, resources.placement.hosted) },
+        { provide: PLACEMENT, useValue: resources.placement },
         { provide: PUBLIC_SIGNING_KEY, useValue: resources.signingKeys.publicJwk },
-        { provide: CONTRACT_TRANSPORT, useClass: InProcessTransport },
+        InProcessTransport,
+        PlacedTransport,
+        { provide: CONTRACT_TRANSPORT, useExisting: PlacedTransport },
         // Guards run in this order: who is calling (401/403), then is the input valid (400).
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_GUARD, useClass: InputValidationGuard },
@@ -68,7 +77,9 @@ export class PlatformModule {
         Throttles,
         ...eventProviders,
       ],
-      exports: [APP_CONFIG, LOGGER, DATABASE_ENGINE, ContractBus, OUTBOX_ANNOUNCER, EventOperations, Throttles],
+      // Modules get their own database handle (MODULE_DATABASES), never the engine, and
+      // replay only through OutboxReplay, never the operators' tools (events/ops).
+      exports: [APP_CONFIG, LOGGER, MODULE_DATABASES, ContractBus, OUTBOX_ANNOUNCER, OutboxReplay, Throttles],
     };
   }
 }

@@ -92,6 +92,8 @@ describe('architecture rules', () => {
       'only-identity-holds-signing-keys',
       'domain-is-pure',
       'contract-imports-only-contracts',
+      'module-calls-other-modules-only-through-the-bus',
+      'module-stays-out-of-event-operations',
       'strangler-proxy-is-independent',
       'no-circular',
     ]));
@@ -169,6 +171,18 @@ describe('architecture rules', () => {
         ['zod', "import { z } from 'zod';", 'node_modules/zod/index.js'],
         ['@nestjs/common', "import { Injectable } from '@nestjs/common';", 'node_modules/@nestjs/common/index.js'],
       ].map(([title, line, to]) => planted('contract-imports-only-contracts', title!, 'src/modules/a/contract.ts', line!, to!)),
+    },
+    {
+      rule: 'module-calls-other-modules-only-through-the-bus',
+      cases: [
+        planted('module-calls-other-modules-only-through-the-bus', 'a use case calling a transport itself', 'src/modules/b/place-b/direct.ts', "import { RemoteTransport } from '../../../platform/dispatch/remote-transport.js';", 'src/platform/dispatch/remote-transport.ts'),
+      ],
+    },
+    {
+      rule: 'module-stays-out-of-event-operations',
+      cases: [
+        planted('module-stays-out-of-event-operations', "a use case replaying another module's outbox", 'src/modules/b/place-b/replay.ts', "import { EventOperations } from '../../../platform/events/ops/event-operations.js';", 'src/platform/events/ops/event-operations.ts'),
+      ],
     },
     {
       rule: 'strangler-proxy-is-independent',

@@ -82,7 +82,7 @@ describe('HTTP edge', () => {
       expect((await shop.http.get('/health/live')).status).toBe(200);
       const ready = await shop.http.get('/health/ready');
       expect(ready.status).toBe(200);
-      expect(ready.body).toEqual({ status: 'ok', database: 'postgres' });
+      expect(ready.body).toEqual({ status: 'ok', database: 'postgres', services: {} });
     });
   });
 

@@ -13,6 +13,7 @@ import { OrderDetailsComposer } from './get-order/order-details.js';
 import { ListOrdersController } from './list-orders/list-orders.http.controller.js';
 import { PlaceOrderController } from './place-order/place-order.http.controller.js';
 import { PlaceOrder } from './place-order/place-order.service.js';
+import { ReplayOrderEventsHandler } from './replay-order-events/replay-order-events.handler.js';
 
 export const ORDERING = 'ordering';
 
@@ -30,6 +31,7 @@ export const ORDERING = 'ordering';
     CheckoutSagaResumer,
     PlaceOrder,
     OrderDetailsComposer,
+    ReplayOrderEventsHandler,
   ],
 })
 export class OrderingModule {}

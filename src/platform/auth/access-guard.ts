@@ -5,6 +5,7 @@ import { ForbiddenError, UnauthenticatedError } from './auth-errors.js';
 import { IS_PUBLIC, REQUIRED_ROLES } from './access-decorators.js';
 import type { Principal, Role } from './principal.js';
 import { TokenVerifier } from './token-verifier.js';
+import { requestContext } from '../logging/request-context.js';
 
 /**
  * The global guard: every route needs a valid bearer token unless it is marked
@@ -27,6 +28,9 @@ export class AccessGuard implements CanActivate {
     if (!match?.[1]) throw new UnauthenticatedError('A bearer access token is required.');
     const principal = await this.verifier.verify(match[1]);
     request.principal = principal;
+    // Contract calls made for this request carry who it is for, to another process too.
+    const work = requestContext.current();
+    if (work) work.endUser = { userId: principal.userId, email: principal.email, roles: principal.roles };
 
     const required = this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets);
     if (required && !required.some((role) => principal.roles.includes(role))) {

@@ -10,6 +10,8 @@ import { acceptJsonBodiesOnly } from '../http/json-bodies-only.js';
 import { requestIdOf } from '../http/request-id.js';
 import { registerSecurityHeaders } from '../http/security-headers.js';
 import { NestPinoLogger } from '../logging/nest-logger.js';
+import { PLACEMENT } from '../config/placement.js';
+import { mountRpcEndpoint } from '../dispatch/rpc-endpoint.js';
 
 /** How often Node looks for requests past their deadline (its default, 30 s, would let one run 30 s over). */
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
@@ -53,5 +55,6 @@ export async function createHttpApp(
   acceptJsonBodiesOnly(app.getHttpAdapter().getInstance(), config.bodyLimitBytes);
   await registerSecurityHeaders(app, config);
   configureHttpEdge(app, logger);
+  mountRpcEndpoint(app, app.get(PLACEMENT), config, logger);
   return app;
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
+import type { Placement } from '../config/placement.js';
 import { loadSigningKeys } from '../auth/signing-keys.js';
 import { openDatabase } from '../database/open-database.js';
 import type { PlatformResources } from '../platform.module.js';
@@ -9,11 +10,14 @@ import type { PlatformResources } from '../platform.module.js';
  * advisory lock) and the token signing keys. The first log lines say which database
  * is in use, so nobody mistakes the embedded fallback for their PostgreSQL.
  */
-export async function openPlatform(
-  config: AppConfig,
-  logger: Logger,
-  modules: readonly string[],
-): Promise<PlatformResources> {
+export async function openPlatform(config: AppConfig, logger: Logger, placement: Placement): Promise<PlatformResources> {
+  const modules = placement.hosted;
+  if (placement.remote.size > 0) {
+    logger.info(
+      { process: placement.process, hosted: placement.hosted, remote: Object.fromEntries(placement.remote) },
+      `this process hosts ${placement.hosted.join(', ')}; the other modules are called at their services`,
+    );
+  }
   const database = await openDatabase(config);
   if (database.kind === 'pglite') {
     logger.warn(
@@ -38,7 +42,7 @@ export async function openPlatform(
       logger.info({ modules }, 'schemas and migrations are up to date');
     }
     const signingKeys = await loadSigningKeys(config);
-    return { config, logger, database, signingKeys };
+    return { config, logger, database, signingKeys, placement };
   } catch (error) {
     await database.close();
     throw error;

@@ -52,6 +52,7 @@ const envSchema = z.object({
   BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).optional(),
   CONTRACT_CALL_TIMEOUT_MS: z.coerce.number().int().min(1).default(2000),
+  CONTRACT_TRANSPORT_MODE: z.enum(['direct', 'serializing', 'serializing-repeat']).default('direct'),
   MIGRATE_ON_START: booleanish.default(true),
   REDIS_URL: z.string().url().optional(),
   EVENTS_RELAY: booleanish.default(true),
@@ -120,6 +121,13 @@ export type AppConfig = {
   };
   bootstrapAdmin: { email: string; password: string } | undefined;
   contractCallTimeoutMs: number;
+  /**
+   * How contract calls to modules in this process travel: `direct` (objects as they
+   * are), `serializing` (every message, result and error through the wire encoding, as
+   * if remote), `serializing-repeat` (that, and every idempotent command delivered twice).
+   * The last two are for tests: a payload that could not cross a wire fails in one process.
+   */
+  contractTransportMode: 'direct' | 'serializing' | 'serializing-repeat';
   migrateOnStart: boolean;
   /** BullMQ delivery when set; in-process delivery otherwise. */
   redisUrl: string | undefined;
@@ -220,6 +228,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? { email: e.BOOTSTRAP_ADMIN_EMAIL, password: e.BOOTSTRAP_ADMIN_PASSWORD }
         : undefined,
     contractCallTimeoutMs: e.CONTRACT_CALL_TIMEOUT_MS,
+    contractTransportMode: e.CONTRACT_TRANSPORT_MODE,
     migrateOnStart: e.MIGRATE_ON_START,
     redisUrl: e.REDIS_URL,
     events: {

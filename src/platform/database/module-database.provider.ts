@@ -1,7 +1,6 @@
 import type { Provider } from '@nestjs/common';
-import type { DatabaseEngine } from './database-engine.js';
-import { DATABASE_ENGINE } from './database.tokens.js';
 import { MODULE_DATABASE } from './module-database.js';
+import { MODULE_DATABASES, type ModuleDatabases } from './module-databases.js';
 
 /**
  * Gives a module its own database handle under MODULE_DATABASE. Nest providers are
@@ -10,7 +9,7 @@ import { MODULE_DATABASE } from './module-database.js';
 export function moduleDatabaseProvider(module: string): Provider {
   return {
     provide: MODULE_DATABASE,
-    useFactory: (engine: DatabaseEngine) => engine.forModule(module),
-    inject: [DATABASE_ENGINE],
+    useFactory: (databases: ModuleDatabases) => databases.forModule(module),
+    inject: [MODULE_DATABASES],
   };
 }

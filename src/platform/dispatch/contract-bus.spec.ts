@@ -55,7 +55,7 @@ async function bus(): Promise<ContractBus> {
 
 describe('ContractBus', () => {
   it('should carry the owning module and a stable wire name on every contract type', () => {
-    expect(contractInfoOf(new Echo('x'))).toEqual({ module: 'bus_test', name: 'Echo', kind: 'query', wireName: 'bus_test.Echo' });
+    expect(contractInfoOf(new Echo('x'))).toEqual({ module: 'bus_test', name: 'Echo', kind: 'query', wireName: 'bus_test.Echo', idempotent: true });
   });
 
   it('should refuse a wire name declared twice', () => {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Command, Query } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { contractInfoOf } from '../contracts/contract-type.js';
+import { requestContext } from '../logging/request-context.js';
 import { ContractCallTimeoutError } from './contract-call-errors.js';
 import { CONTRACT_TRANSPORT, type ContractTransport } from './contract-transport.js';
 
@@ -14,7 +15,8 @@ export interface CallOptions {
  * The single seam through which one module calls another's contract. Callers depend
  * only on this class and the callee's `contract.ts`; where the callee runs (this
  * process or an extracted service) is the transport's business. Every call has a
- * deadline, so a slow dependency cannot hold a request forever.
+ * deadline, so a slow dependency cannot hold a request forever; a call made while
+ * serving another call gets no more time than its own caller has left.
  */
 @Injectable()
 export class ContractBus {
@@ -33,7 +35,10 @@ export class ContractBus {
 
   private async call<R>(message: object, options?: CallOptions): Promise<R> {
     const info = contractInfoOf(message);
-    const timeoutMs = options?.timeoutMs ?? this.config.contractCallTimeoutMs;
+    const inherited = requestContext.current()?.deadlineAt;
+    const wanted = options?.timeoutMs ?? this.config.contractCallTimeoutMs;
+    const timeoutMs = inherited === undefined ? wanted : Math.max(0, Math.min(wanted, inherited - Date.now()));
+    const deadlineAt = Date.now() + timeoutMs;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -43,7 +48,7 @@ export class ContractBus {
       }, timeoutMs);
     });
     try {
-      return await Promise.race([this.transport.send<R>(message, info, controller.signal), deadline]);
+      return await Promise.race([this.transport.send<R>(message, info, { signal: controller.signal, deadlineAt }), deadline]);
     } finally {
       clearTimeout(timer);
     }

@@ -6,6 +6,11 @@ import type { EventEnvelope } from '../contracts/integration-event.js';
 import type { DatabaseEngine } from '../database/database-engine.js';
 import { applyEach, applyOnce } from './apply-once.js';
 import type { Subscription } from './subscriptions.js';
+import { z } from 'zod';
+import { defineIntegrationEvent, defineSubscription } from '../contracts/integration-event.js';
+
+const happened = defineIntegrationEvent('test', 'Happened', 1, z.object({ userId: z.string(), name: z.string() }));
+const probeSubscription = defineSubscription('notifications', 'BatchProbe', happened);
 
 /**
  * applyEach runs a batch of events for one subscription in one consumer transaction.
@@ -48,6 +53,8 @@ describe.each(engines)('applying a batch of events to one subscription on $name'
     name: 'notifications.BatchProbe',
     consumer: 'notifications',
     eventType: 'test.Happened',
+    version: 1,
+    declared: probeSubscription,
     handle: async (event, apply) => {
       const { userId, name } = event.payload as { userId: string; name: string };
       if (name.startsWith('skip')) return; // nothing to do: still marked as seen

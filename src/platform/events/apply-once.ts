@@ -56,6 +56,29 @@ export async function applyOnce(
 
 const SAVEPOINT = 'apply_each_event';
 
+/** The event is not what the consumer subscribed to: another type or version, or a payload its schema refuses. */
+export class UnreadableEventError extends Error {}
+
+/**
+ * The consumer's door: its handler runs only on the event type and version it
+ * declared, with a payload its schema accepts. Anything else fails like a handler
+ * error would, so it is retried and then parked as a dead letter, where an operator
+ * sees it, instead of being half-handled.
+ */
+function assertReadable(subscription: Subscription, envelope: EventEnvelope): void {
+  const { event } = subscription.declared;
+  if (envelope.type !== event.wireName || envelope.version !== event.version) {
+    throw new UnreadableEventError(
+      `${subscription.name} reads ${event.wireName} v${event.version}, not ${envelope.type} v${envelope.version}`,
+    );
+  }
+  const parsed = event.payload.safeParse(envelope.payload);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`);
+    throw new UnreadableEventError(`${subscription.name} cannot read the payload of event ${envelope.id}: ${problems.join('; ')}`);
+  }
+}
+
 /** The logging context of an event's handling: its log lines carry the event and its correlation. */
 function contextOf(envelope: EventEnvelope) {
   return {
@@ -121,6 +144,7 @@ export async function applyEach(
       outcome = await enlist(envelope, position, work);
     };
     try {
+      assertReadable(subscription, envelope);
       await requestContext.run(contextOf(envelope), () => subscription.handle(envelope, apply));
     } catch (error) {
       if (!called) arrived(); // failed before apply: nothing of it to wait for

@@ -1,10 +1,10 @@
 import type { EventEnvelope } from '../contracts/integration-event.js';
-import type { Subscription } from './subscriptions.js';
+import type { EventRoute } from './subscriptions.js';
 
-/** One event for one subscription. */
+/** One event for one subscription, wherever its consumer runs. */
 export interface Delivery {
   envelope: EventEnvelope;
-  subscription: Subscription;
+  subscription: EventRoute;
   /** Distinguishes a replay or re-drive from the first delivery (queue job ids). */
   attemptKey?: string;
 }

@@ -11,6 +11,7 @@ import { EVENT_TRANSPORT } from './event-transport.js';
 import { InProcessEventTransport } from './in-process-transport.js';
 import { EventOperations } from './ops/event-operations.js';
 import { OutboxRelay } from './outbox-relay.js';
+import { OutboxReplay } from './outbox-replay.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
 import { OUTBOX_ANNOUNCER, OutboxAnnouncer } from './outbox-announcer.js';
 
@@ -29,8 +30,9 @@ export const eventProviders: Provider[] = [
     useFactory: (config: AppConfig, engine: DatabaseEngine, routes: EventRoutes, deadLetters: DeadLetters, logger: Logger) =>
       config.redisUrl
         ? new BullMqEventTransport(config.redisUrl, engine, routes, deadLetters, config, logger)
-        : new InProcessEventTransport(engine, deadLetters, config, logger),
+        : new InProcessEventTransport(engine, routes, deadLetters, config, logger),
   },
   OutboxRelay,
+  OutboxReplay,
   EventOperations,
 ];

@@ -5,6 +5,8 @@ import type { DatabaseEngine } from '../database/database-engine.js';
 import { errorText } from '../logging/safe-error.js';
 import { applyEach, applyOnce, backoffDelay } from './apply-once.js';
 import type { DeadLetters } from './dead-letters.js';
+import type { EventRoutes } from './event-routes.js';
+import type { Subscription } from './subscriptions.js';
 import { batchesOf, type Delivery, type EventTransport } from './event-transport.js';
 
 /**
@@ -22,6 +24,7 @@ export class InProcessEventTransport implements EventTransport {
 
   constructor(
     private readonly engine: DatabaseEngine,
+    private readonly routes: EventRoutes,
     private readonly deadLetters: DeadLetters,
     private readonly config: AppConfig,
     private readonly logger: Logger,
@@ -48,19 +51,26 @@ export class InProcessEventTransport implements EventTransport {
   }
 
   private async deliverBatch(batch: Delivery[]): Promise<void> {
-    const subscription = batch[0]!.subscription;
+    const subscription = this.local(batch[0]!);
     const results = await applyEach(this.engine, subscription, batch.map((delivery) => delivery.envelope));
     const retries = await Promise.allSettled(
       results.map((result, index) =>
-        result.status === 'fulfilled' ? undefined : this.retry(batch[index]!, result.reason),
+        result.status === 'fulfilled' ? undefined : this.retry(batch[index]!.envelope, subscription, result.reason),
       ),
     );
     const failed = retries.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
 
+  /** Without Redis every module runs in this one process (extraction requires REDIS_URL), so every consumer is here. */
+  private local(delivery: Delivery): Subscription {
+    const subscription = this.routes.subscription(delivery.subscription.name);
+    if (!subscription) throw new Error(`${delivery.subscription.name} has no handler in this process`);
+    return subscription;
+  }
+
   /** Attempts 2 to N of one event, then its dead letter. */
-  private async retry({ envelope, subscription }: Delivery, firstError: unknown): Promise<void> {
+  private async retry(envelope: Delivery['envelope'], subscription: Subscription, firstError: unknown): Promise<void> {
     const { maxAttempts, backoffMs } = this.config.events;
     let error = firstError;
     for (let attempt = 1; ; attempt++) {

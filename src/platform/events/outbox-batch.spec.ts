@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines, type OpenedEngine } from '../../../test/support/test-engines.js';
+import { z } from 'zod';
 import { defineIntegrationEvent, type EventEnvelope } from '../contracts/integration-event.js';
 import type { ModuleDatabase } from '../database/module-database.js';
 import { requestContext, type RequestContext } from '../logging/request-context.js';
@@ -15,7 +16,7 @@ import { EventOutsideTransactionError, Outbox } from './outbox.js';
  */
 const engines = testEngines(['catalog']);
 
-const skuCounted = defineIntegrationEvent<{ sku: string }>('catalog', 'BatchProbeCounted');
+const skuCounted = defineIntegrationEvent('catalog', 'BatchProbeCounted', 1, z.object({ sku: z.string() }));
 
 function contextOf(name: string, traceparent: string | null = null): RequestContext {
   return { requestId: `request-${name}`, correlationId: randomUUID(), causationId: `request-${name}`, traceparent };

@@ -40,6 +40,8 @@ export function envelopeOf(module: string, row: OutboxRow): EventEnvelope {
 }
 
 const PRUNE_EVERY_MS = 10 * 60_000;
+/** How long a row with no known route is set aside before the relay looks at it (and logs it) again. */
+export const UNROUTABLE_RETRY_SECONDS = 60;
 
 /**
  * Moves committed events from each publisher's outbox to their subscribers. It claims
@@ -57,7 +59,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private stopping = false;
   private failing = new Set<string>();
   private pruning: Promise<void> | undefined;
-  private readonly statements = new Map<string, Record<'lock' | 'claim' | 'release' | 'markPublished', PreparedStatement>>();
+  private readonly statements = new Map<string, Record<'lock' | 'claim' | 'release' | 'markPublished' | 'setAside', PreparedStatement>>();
 
   constructor(
     @Inject(DATABASE_ENGINE) private readonly engine: DatabaseEngine,
@@ -140,10 +142,30 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     return this.transport.kind === 'bullmq' ? this.relayBatchLocked(module) : this.relayBatchLeased(module);
   }
 
-  private deliveriesOf(module: string, rows: OutboxRow[]): Delivery[] {
-    return rows.flatMap((row) =>
-      this.routes.subscribersOf(row.type).map((subscription) => ({ envelope: envelopeOf(module, row), subscription })),
-    );
+  /**
+   * The deliveries of a batch, and the rows with no known route: a type no contract
+   * declares, or a version other than the declared one (a publisher ahead of this
+   * build, a row written by hand). Those are not marked published, since nobody
+   * could say who should have had them; they are set aside for a while, so they do
+   * not hold up the rows behind them, and logged as errors until someone deploys the
+   * contract that knows them (or removes them).
+   */
+  private deliveriesOf(module: string, rows: OutboxRow[]): { deliveries: Delivery[]; unroutable: OutboxRow[] } {
+    const deliveries: Delivery[] = [];
+    const unroutable: OutboxRow[] = [];
+    for (const row of rows) {
+      const routing = this.routes.routesOf(row.type, row.version);
+      if (!routing.known) {
+        unroutable.push(row);
+        this.logger.error(
+          { module, eventId: row.id, type: row.type, version: row.version, reason: routing.reason, retryInSeconds: UNROUTABLE_RETRY_SECONDS },
+          'outbox event has no known route; it stays unpublished',
+        );
+        continue;
+      }
+      for (const subscription of routing.routes) deliveries.push({ envelope: envelopeOf(module, row), subscription });
+    }
+    return { deliveries, unroutable };
   }
 
   /**
@@ -156,9 +178,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     return this.engine.forModule(module).transaction(async (tx) => {
       const rows = await statements.lock.run<OutboxRow>(tx, [this.config.events.batchSize]);
       if (rows.length === 0) return 0;
-      const deliveries = this.deliveriesOf(module, rows);
+      const { deliveries, unroutable } = this.deliveriesOf(module, rows);
       if (deliveries.length) await this.transport.dispatch(deliveries);
-      await statements.markPublished.run(tx, [rows.map((row) => Number(row.seq))]);
+      const published = rows.filter((row) => !unroutable.includes(row));
+      if (published.length) await statements.markPublished.run(tx, [published.map((row) => Number(row.seq))]);
+      if (unroutable.length) await statements.setAside.run(tx, [unroutable.map((row) => Number(row.seq)), UNROUTABLE_RETRY_SECONDS]);
       return rows.length;
     });
   }
@@ -175,8 +199,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const claimed = await statements.claim.run<OutboxRow>(db, [this.leaseSeconds(), this.config.events.batchSize]);
     const rows = claimed.sort((a, b) => Number(a.seq) - Number(b.seq));
     if (rows.length === 0) return 0;
-    const seqs = rows.map((row) => Number(row.seq));
-    const deliveries = this.deliveriesOf(module, rows);
+    const { deliveries, unroutable } = this.deliveriesOf(module, rows);
+    const seqs = rows.filter((row) => !unroutable.includes(row)).map((row) => Number(row.seq));
+    if (unroutable.length) await statements.setAside.run(db, [unroutable.map((row) => Number(row.seq)), UNROUTABLE_RETRY_SECONDS]);
     try {
       if (deliveries.length) await this.transport.dispatch(deliveries);
     } catch (error) {
@@ -184,7 +209,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       await statements.release.run(db, [seqs]).catch(() => undefined);
       throw error;
     }
-    await statements.markPublished.run(db, [seqs]);
+    if (seqs.length) await statements.markPublished.run(db, [seqs]);
     return rows.length;
   }
 
@@ -210,6 +235,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         release: preparedStatement(
           `outbox_release_${module}`,
           `UPDATE ${outbox} SET claimed_until = NULL WHERE seq = ANY($1::bigint[])`,
+        ),
+        setAside: preparedStatement(
+          `outbox_set_aside_${module}`,
+          `UPDATE ${outbox} SET claimed_until = now() + make_interval(secs => $2::float8) WHERE seq = ANY($1::bigint[])`,
         ),
         markPublished: preparedStatement(
           `outbox_published_${module}`,

@@ -6,6 +6,8 @@ import type { DatabaseEngine } from '../database/database-engine.js';
 import { LOGGER } from '../logging/logger.token.js';
 import { errorText } from '../logging/safe-error.js';
 import { ApiRoute } from '../openapi/route-docs.js';
+import { PlacedTransport } from '../dispatch/placed-transport.js';
+import type { RemoteModuleHealth } from '../dispatch/remote-transport.js';
 import type { Logger } from 'pino';
 
 /**
@@ -21,6 +23,7 @@ export class HealthController {
   constructor(
     @Inject(DATABASE_ENGINE) private readonly database: DatabaseEngine,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly transport: PlacedTransport,
   ) {}
 
   @Get('live')
@@ -38,12 +41,28 @@ export class HealthController {
   @Get('ready')
   @ApiRoute({
     summary: 'Readiness: the instance can serve, its database answers',
+    description:
+      'Also lists the modules this process reaches in other services, with the state of each one\'s circuit breaker ' +
+      '(an open circuit does not make this process unready: it still serves what does not need that module).',
     operationId: 'checkReadiness',
     tags: ['health'],
-    response: z.object({ status: z.literal('ok'), database: z.string().describe('The engine: postgres or pglite') }),
+    response: z.object({
+      status: z.literal('ok'),
+      database: z.string().describe('The engine: postgres or pglite'),
+      services: z
+        .record(
+          z.string(),
+          z.object({
+            url: z.string(),
+            circuit: z.enum(['closed', 'open', 'half-open', 'isolated']),
+            inFlight: z.number().int().describe('Calls to it in flight now'),
+          }),
+        )
+        .describe('Modules hosted elsewhere, by module name; empty when every module runs here'),
+    }),
     errors: { 503: 'The database is not answering, or the instance is shutting down.' },
   })
-  async ready(): Promise<{ status: 'ok'; database: string }> {
+  async ready(): Promise<{ status: 'ok'; database: string; services: Record<string, RemoteModuleHealth> }> {
     try {
       await this.database.ping();
     } catch (error) {
@@ -53,6 +72,6 @@ export class HealthController {
     }
     if (this.failing) this.logger.info('ready again: the database answers');
     this.failing = false;
-    return { status: 'ok', database: this.database.kind };
+    return { status: 'ok', database: this.database.kind, services: this.transport.remoteHealth() };
   }
 }

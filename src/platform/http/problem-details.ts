@@ -27,6 +27,11 @@ const STATUS_OF_KIND: Record<DomainErrorKind, number> = {
   unavailable: 503,
 };
 
+/** The HTTP status a domain error of this kind answers with, at the edge and on the internal RPC wire. */
+export function statusOfKind(kind: DomainErrorKind): number {
+  return STATUS_OF_KIND[kind];
+}
+
 const CODE_OF_STATUS: Record<number, string> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHENTICATED',

@@ -14,6 +14,20 @@ export interface RequestContext {
   causationId: string;
   /** W3C trace context, when the caller sent one. */
   traceparent: string | null;
+  /**
+   * The end user the work is done for, once known (the access guard sets it; an
+   * internal call carries it, signed with the service key). Absent for work of the
+   * system itself, such as a saga resumed after a restart.
+   */
+  endUser?: EndUser;
+  /** When the original caller stops waiting (epoch ms): contract calls made meanwhile get no longer. */
+  deadlineAt?: number;
+}
+
+export interface EndUser {
+  userId: string;
+  email: string;
+  roles: string[];
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

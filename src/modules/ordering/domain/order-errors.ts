@@ -55,3 +55,12 @@ export class SagaNotRetryableError extends DomainError {
     super(`The checkout of order ${orderId} is not parked as COMPENSATION_FAILED.`);
   }
 }
+
+/** A replay of ordering's events asked for something that is not ordering's to replay. */
+export class InvalidReplayError extends DomainError {
+  readonly code = 'ORDERING.INVALID_REPLAY';
+  readonly kind = 'invalid' as const;
+  constructor(fields: FieldProblem[]) {
+    super(`The replay request is invalid: ${fields.map((f) => `${f.field} ${f.message}`).join('; ')}.`, fields);
+  }
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './app-config.js';
+import { loadPlacement, REMOTE_CALL_DEFAULTS } from './placement.js';
+
+const MODULES = ['identity', 'catalog', 'inventory', 'payments', 'ordering'];
+const EXTRACTION = {
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/shop',
+  MODULE_DB_SECRET: 'a-module-db-secret-of-some-length',
+  SERVICE_TOKEN_SECRET: 'a-service-token-secret-of-32-chars-at-least',
+  JWT_PRIVATE_KEY: 'private pem',
+  JWT_PUBLIC_KEY: 'public pem',
+};
+
+const placementOf = (env: Record<string, string>, process = 'monolith') => loadPlacement(env, MODULES, process, loadConfig(env));
+
+describe('placement', () => {
+  it('should host every module in the monolith when nothing is extracted', () => {
+    const placement = placementOf({});
+    expect(placement).toMatchObject({ process: 'monolith', hosted: MODULES, extracted: [] });
+    expect(placement.remote.size).toBe(0);
+  });
+
+  it('should host the rest in the monolith and reach the extracted modules at their URLs', () => {
+    const env = { ...EXTRACTION, EXTRACTED_MODULES: 'payments, inventory', SERVICE_URL_PAYMENTS: 'http://127.0.0.1:3101/', SERVICE_URL_INVENTORY: 'http://inv:3000' };
+    const placement = placementOf(env);
+    expect(placement.hosted).toEqual(['identity', 'catalog', 'ordering']);
+    expect(Object.fromEntries(placement.remote)).toEqual({ inventory: 'http://inv:3000', payments: 'http://127.0.0.1:3101' });
+  });
+
+  it('should host one module in its service and reach the monolith for the others', () => {
+    const env = { ...EXTRACTION, EXTRACTED_MODULES: 'payments,inventory', SERVICE_URL_INVENTORY: 'http://inv:3000', MONOLITH_URL: 'http://shop:3000' };
+    const placement = placementOf(env, 'payments');
+    expect(placement.hosted).toEqual(['payments']);
+    expect(Object.fromEntries(placement.remote)).toEqual({
+      identity: 'http://shop:3000',
+      catalog: 'http://shop:3000',
+      inventory: 'http://inv:3000',
+      ordering: 'http://shop:3000',
+    });
+  });
+
+  it.each([
+    ['an extracted module without a URL', { EXTRACTED_MODULES: 'payments' }, 'monolith', /SERVICE_URL_PAYMENTS: required/],
+    ['an unknown module', { EXTRACTED_MODULES: 'payment', SERVICE_URL_PAYMENT: 'http://x:1' }, 'monolith', /EXTRACTED_MODULES: unknown module "payment"/],
+    ['a URL with a path', { EXTRACTED_MODULES: 'payments', SERVICE_URL_PAYMENTS: 'http://x:1/api' }, 'monolith', /SERVICE_URL_PAYMENTS: must be a base URL/],
+    ['a service without the monolith\'s URL', { EXTRACTED_MODULES: 'payments' }, 'payments', /MONOLITH_URL: required/],
+    ['a service not in the list', { EXTRACTED_MODULES: 'inventory', SERVICE_URL_INVENTORY: 'http://x:1', MONOLITH_URL: 'http://y:1' }, 'payments', /EXTRACTED_MODULES: must name payments/],
+    ['a bad per-module setting', { EXTRACTED_MODULES: 'payments', SERVICE_URL_PAYMENTS: 'http://x:1', REMOTE_CALL_RETRIES_PAYMENTS: '-1' }, 'monolith', /REMOTE_CALL_RETRIES_PAYMENTS: an integer of at least 0/],
+  ])('should stop at startup on %s, naming the variable', (_, env, process, message) => {
+    expect(() => placementOf({ ...EXTRACTION, ...env }, process)).toThrow(message);
+  });
+
+  it.each(['REDIS_URL', 'SERVICE_TOKEN_SECRET', 'MODULE_DB_SECRET', 'DATABASE_URL'])('should require %s with extraction', (variable) => {
+    const env: Record<string, string> = { ...EXTRACTION, EXTRACTED_MODULES: 'payments', SERVICE_URL_PAYMENTS: 'http://x:1' };
+    delete env[variable];
+    expect(() => placementOf(env)).toThrow(new RegExp(`${variable}: required`));
+  });
+
+  it('should require the shared JWT key pair with extraction', () => {
+    const { JWT_PRIVATE_KEY: _, JWT_PUBLIC_KEY: __, ...env } = { ...EXTRACTION, EXTRACTED_MODULES: 'payments', SERVICE_URL_PAYMENTS: 'http://x:1' };
+    expect(() => placementOf(env)).toThrow(/JWT_PRIVATE_KEY and JWT_PUBLIC_KEY: required/);
+  });
+
+  it('should take resilience defaults, overridden for all targets or for one', () => {
+    const env = {
+      ...EXTRACTION,
+      EXTRACTED_MODULES: 'payments,inventory',
+      SERVICE_URL_PAYMENTS: 'http://p:1',
+      SERVICE_URL_INVENTORY: 'http://i:1',
+      REMOTE_CALL_TIMEOUT_MS: '900',
+      REMOTE_BREAKER_FAILURES_PAYMENTS: '2',
+    };
+    const placement = placementOf(env);
+    expect(placement.resilienceFor('inventory')).toEqual({ ...REMOTE_CALL_DEFAULTS, attemptTimeoutMs: 900 });
+    expect(placement.resilienceFor('payments')).toEqual({ ...REMOTE_CALL_DEFAULTS, attemptTimeoutMs: 900, breakerFailures: 2 });
+  });
+});

@@ -1,0 +1,164 @@
+import { ConfigError, type AppConfig } from './app-config.js';
+
+/**
+ * Where each module runs, read from the environment once at startup. Every process of
+ * one shop (the monolith and each extracted service) is given the same
+ * `EXTRACTED_MODULES` and `SERVICE_URL_<MODULE>` values; each works out for itself
+ * which modules it hosts and where the others are. A module is hosted by exactly one
+ * kind of process: its own service when extracted, the monolith otherwise.
+ */
+export interface Placement {
+  /** `monolith`, or the module an extracted service runs. */
+  readonly process: string;
+  /** Modules whose controllers, handlers, consumers and migrations run here. */
+  readonly hosted: readonly string[];
+  /** Modules running as their own service (EXTRACTED_MODULES). */
+  readonly extracted: readonly string[];
+  /** Base URL of every module hosted elsewhere. */
+  readonly remote: ReadonlyMap<string, string>;
+  /** Signs and checks service credentials; set whenever some module runs elsewhere. */
+  readonly serviceTokenSecret: string | undefined;
+  /** The resilience settings of calls to each remote module. */
+  resilienceFor(module: string): RemoteCallSettings;
+}
+
+export const MONOLITH = 'monolith';
+
+export interface RemoteCallSettings {
+  /** Deadline of one attempt (the caller's remaining deadline, when shorter, wins). */
+  attemptTimeoutMs: number;
+  /** Further attempts for queries and idempotent commands after a lost answer. */
+  retries: number;
+  /** First retry delay; exponential with jitter after that. */
+  retryBackoffMs: number;
+  /** Consecutive failed calls that open the target's circuit. */
+  breakerFailures: number;
+  /** How long an open circuit fails calls fast before it lets one through to test the target. */
+  breakerOpenMs: number;
+  /** Calls in flight to the target at once (bulkhead). */
+  maxConcurrent: number;
+  /** Calls waiting for a slot; beyond this they fail at once. */
+  maxQueued: number;
+  /** Keep-alive connections to the target. */
+  connections: number;
+}
+
+/** The defaults, documented in the README's configuration table. */
+export const REMOTE_CALL_DEFAULTS: RemoteCallSettings = {
+  attemptTimeoutMs: 2_000,
+  retries: 2,
+  retryBackoffMs: 25,
+  breakerFailures: 5,
+  breakerOpenMs: 5_000,
+  maxConcurrent: 64,
+  maxQueued: 256,
+  connections: 16,
+};
+
+const SETTINGS_VARIABLES: Record<keyof RemoteCallSettings, { name: string; min: number }> = {
+  attemptTimeoutMs: { name: 'REMOTE_CALL_TIMEOUT_MS', min: 1 },
+  retries: { name: 'REMOTE_CALL_RETRIES', min: 0 },
+  retryBackoffMs: { name: 'REMOTE_CALL_RETRY_BACKOFF_MS', min: 1 },
+  breakerFailures: { name: 'REMOTE_BREAKER_FAILURES', min: 1 },
+  breakerOpenMs: { name: 'REMOTE_BREAKER_OPEN_MS', min: 1 },
+  maxConcurrent: { name: 'REMOTE_MAX_CONCURRENT', min: 1 },
+  maxQueued: { name: 'REMOTE_MAX_QUEUED', min: 0 },
+  connections: { name: 'REMOTE_CONNECTIONS', min: 1 },
+};
+
+const serviceUrlVariable = (module: string) => `SERVICE_URL_${module.toUpperCase()}`;
+
+/**
+ * Reads the placement of `process` (the monolith, or one module's service) among
+ * `modules`. Every mistake is reported at once, naming its variable, and stops the
+ * process: a module without an address would otherwise fail only on its first call.
+ */
+export function loadPlacement(
+  env: Record<string, string | undefined>,
+  modules: readonly string[],
+  process: string,
+  config: AppConfig,
+): Placement {
+  const problems: string[] = [];
+  const value = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]!.trim());
+  if (process !== MONOLITH && !modules.includes(process)) {
+    throw new ConfigError(`Unknown module "${process}": the modules are ${modules.join(', ')}`);
+  }
+  const extracted = [...new Set((value('EXTRACTED_MODULES') ?? '').split(',').map((m) => m.trim()).filter(Boolean))];
+  for (const module of extracted) {
+    if (!modules.includes(module)) problems.push(`EXTRACTED_MODULES: unknown module "${module}" (the modules are ${modules.join(', ')})`);
+  }
+  if (process !== MONOLITH && !extracted.includes(process)) {
+    problems.push(`EXTRACTED_MODULES: must name ${process}, since this process is its extracted service (every process gets the same list)`);
+  }
+  const hosted = process === MONOLITH ? modules.filter((m) => !extracted.includes(m)) : [process];
+  const remote = new Map<string, string>();
+  for (const module of modules.filter((m) => !hosted.includes(m))) {
+    const variable = extracted.includes(module) ? serviceUrlVariable(module) : 'MONOLITH_URL';
+    const url = value(variable);
+    if (!url) {
+      problems.push(
+        extracted.includes(module)
+          ? `${variable}: required, since ${module} is in EXTRACTED_MODULES (its service's base URL, e.g. http://127.0.0.1:3101)`
+          : `MONOLITH_URL: required in an extracted service while ${module} still runs in the monolith (the monolith's base URL)`,
+      );
+      continue;
+    }
+    if (!/^https?:\/\/[^\s/]+\/?$/.test(url)) {
+      problems.push(`${variable}: must be a base URL such as http://127.0.0.1:3101 (scheme, host, port; no path)`);
+      continue;
+    }
+    remote.set(module, url.replace(/\/$/, ''));
+  }
+  const serviceTokenSecret = value('SERVICE_TOKEN_SECRET');
+  if (extracted.length > 0) {
+    if (!config.redisUrl) problems.push('REDIS_URL: required with EXTRACTED_MODULES (events cross processes through its queues)');
+    if (!serviceTokenSecret) problems.push('SERVICE_TOKEN_SECRET: required with EXTRACTED_MODULES (it signs the services\' calls to each other)');
+    else if (serviceTokenSecret.length < 32) problems.push('SERVICE_TOKEN_SECRET: at least 32 characters');
+    if (!config.jwt.publicKeyPem) {
+      problems.push('JWT_PRIVATE_KEY and JWT_PUBLIC_KEY: required with EXTRACTED_MODULES (every process checks identity\'s tokens with the same key)');
+    }
+    if (config.databaseUrl && !config.moduleDbSecret) {
+      problems.push('MODULE_DB_SECRET: required with EXTRACTED_MODULES (every process must derive the same database role passwords)');
+    }
+    if (!config.databaseUrl) problems.push('DATABASE_URL: required with EXTRACTED_MODULES (the embedded database belongs to one process)');
+  }
+  const settings = new Map<string, RemoteCallSettings>();
+  for (const module of remote.keys()) {
+    const resolved = { ...REMOTE_CALL_DEFAULTS };
+    for (const [key, { name, min }] of Object.entries(SETTINGS_VARIABLES) as [keyof RemoteCallSettings, { name: string; min: number }][]) {
+      for (const variable of [name, `${name}_${module.toUpperCase()}`]) {
+        const given = value(variable);
+        if (given === undefined) continue;
+        const number = Number(given);
+        if (!Number.isInteger(number) || number < min) problems.push(`${variable}: an integer of at least ${min}`);
+        else resolved[key] = number;
+      }
+    }
+    settings.set(module, resolved);
+  }
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  return {
+    process,
+    hosted,
+    extracted,
+    remote,
+    serviceTokenSecret,
+    resilienceFor: (module) => settings.get(module) ?? REMOTE_CALL_DEFAULTS,
+  };
+}
+
+/** Every module in this process: the default of tests and of a monolith without extraction. */
+export function allInOneProcess(modules: readonly string[]): Placement {
+  return {
+    process: MONOLITH,
+    hosted: [...modules],
+    extracted: [],
+    remote: new Map(),
+    serviceTokenSecret: undefined,
+    resilienceFor: () => REMOTE_CALL_DEFAULTS,
+  };
+}
+
+/** The placement of this process, for the platform parts that depend on it. */
+export const PLACEMENT = Symbol('PLACEMENT');

@@ -1,0 +1,180 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ServiceTokenSigner, ServiceTokenVerifier } from '../auth/service-credentials.js';
+import { REMOTE_CALL_DEFAULTS, type RemoteCallSettings } from '../config/placement.js';
+import { Command, ContractCommand, ContractQuery, contractInfoOf, DomainError, Query } from '../contracts/index.js';
+import { requestContext } from '../logging/request-context.js';
+import { CircuitOpenError, RemoteTransport, ServiceBusyError, ServiceUnavailableError } from './remote-transport.js';
+
+@ContractQuery('remote_test', 'Look')
+class Look extends Query<{ seen: string }> {
+  constructor(public readonly what: string) {
+    super();
+  }
+}
+
+@ContractCommand('remote_test', 'Append', { idempotent: false })
+class Append extends Command<void> {
+  constructor(public readonly line: string) {
+    super();
+  }
+}
+
+const SECRET = 'remote-transport-spec-secret-0123456789';
+
+/**
+ * The remote transport's resilience, against a stand-in service whose faults the spec
+ * controls (it refuses, hangs or answers): what a caller observes is the same as with
+ * a real extracted service, whose end-to-end behaviour the placement scenarios prove.
+ */
+describe('the remote transport', () => {
+  const servers: Server[] = [];
+  const transports: RemoteTransport[] = [];
+  afterEach(async () => {
+    await Promise.all(transports.splice(0).map((t) => t.close()));
+    await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+
+  async function service(answer: (request: IncomingMessage, body: string, response: ServerResponse) => void) {
+    const hits: { path: string; headers: IncomingMessage['headers']; body: string }[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        hits.push({ path: request.url!, headers: request.headers, body });
+        answer(request, body, response);
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits };
+  }
+
+  function transport(url: string, settings: Partial<RemoteCallSettings> = {}) {
+    const remote = new RemoteTransport(
+      new Map([['remote_test', url]]),
+      () => ({ ...REMOTE_CALL_DEFAULTS, retryBackoffMs: 1, ...settings }),
+      new ServiceTokenSigner(SECRET, 'ordering'),
+      pino({ level: 'silent' }),
+    );
+    transports.push(remote);
+    return remote;
+  }
+
+  const call = <R>(remote: RemoteTransport, message: object, ms = 2_000) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), ms);
+    return remote.send<R>(message, contractInfoOf(message), { signal: controller.signal, deadlineAt: Date.now() + ms }).finally(() => clearTimeout(timer));
+  };
+
+  const json = (response: ServerResponse, status: number, body: unknown) => {
+    response.writeHead(status, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(body));
+  };
+
+  it('should send the wire name, the message, a service credential with the end user, and the remaining deadline', async () => {
+    const target = await service((_, __, response) => json(response, 200, { result: { seen: 'yes' } }));
+    const remote = transport(target.url);
+    const endUser = { userId: 'u-1', email: 'ada@shop.test', roles: ['customer'] };
+    const answer = await requestContext.run(
+      { requestId: 'req-1', correlationId: 'corr-1', causationId: 'req-1', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', endUser },
+      () => call<{ seen: string }>(remote, new Look('it'), 1_500),
+    );
+    expect(answer).toEqual({ seen: 'yes' });
+    const [hit] = target.hits;
+    expect(hit!.path).toBe('/internal/rpc/remote_test.Look');
+    expect(JSON.parse(hit!.body)).toEqual({ what: 'it' });
+    expect(hit!.headers).toMatchObject({ 'x-request-id': 'req-1', 'x-correlation-id': 'corr-1', traceparent: expect.stringMatching(/^00-0af7/) });
+    expect(Number(hit!.headers['x-deadline-ms'])).toBeGreaterThan(1_000);
+    expect(Number(hit!.headers['x-deadline-ms'])).toBeLessThanOrEqual(1_500);
+    const token = /^Bearer (.+)$/.exec(String(hit!.headers.authorization))![1]!;
+    expect(await new ServiceTokenVerifier(SECRET).verify(token)).toEqual({ service: 'ordering', endUser });
+    await expect(new ServiceTokenVerifier('another-secret-0123456789-0123456789').verify(token)).rejects.toThrow(/invalid/);
+  });
+
+  it("should rebuild the callee's domain error, and not count it against the circuit", async () => {
+    const target = await service((_, __, response) =>
+      json(response, 409, { error: { code: 'REMOTE_TEST.TAKEN', kind: 'conflict', message: 'taken', details: { by: 'someone' } } }),
+    );
+    const remote = transport(target.url, { breakerFailures: 2 });
+    for (let i = 0; i < 4; i++) {
+      const error = await call(remote, new Look('x')).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DomainError);
+      expect(error).toMatchObject({ code: 'REMOTE_TEST.TAKEN', kind: 'conflict', by: 'someone' });
+    }
+    expect(remote.health().remote_test!.circuit).toBe('closed');
+    expect(target.hits).toHaveLength(4); // a refusal is an answer: never retried
+  });
+
+  it('should retry a lost answer for a query, never for a command that is not idempotent', async () => {
+    let calls = 0;
+    const target = await service((request, _, response) => {
+      calls++;
+      // The first two attempts lose their connection mid-answer; the third answers.
+      if (calls <= 2) request.socket.destroy();
+      else json(response, 200, { result: { seen: 'third' } });
+    });
+    const remote = transport(target.url, { retries: 2 });
+    expect(await call(remote, new Look('x'))).toEqual({ seen: 'third' });
+    expect(target.hits).toHaveLength(3);
+
+    calls = 0;
+    target.hits.length = 0;
+    await expect(call(remote, new Append('once'))).rejects.toBeInstanceOf(ServiceUnavailableError);
+    expect(target.hits).toHaveLength(1);
+  });
+
+  it('should open the circuit after consecutive lost answers, fail fast while open, and close after a good trial call', async () => {
+    let healthy = false;
+    const target = await service((request, _, response) => (healthy ? json(response, 200, { result: { seen: 'ok' } }) : request.socket.destroy()));
+    const remote = transport(target.url, { retries: 0, breakerFailures: 3, breakerOpenMs: 300 });
+    for (let i = 0; i < 3; i++) await expect(call(remote, new Look('x'))).rejects.toBeInstanceOf(ServiceUnavailableError);
+    expect(remote.health().remote_test!.circuit).toBe('open');
+    const before = target.hits.length;
+    const started = performance.now();
+    const fast = await call(remote, new Look('x')).catch((e: unknown) => e);
+    expect(fast).toBeInstanceOf(CircuitOpenError);
+    expect(fast).toMatchObject({ code: 'PLATFORM.CIRCUIT_OPEN', kind: 'unavailable' });
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(target.hits.length).toBe(before); // the service was not called at all
+    healthy = true;
+    const deadline = Date.now() + 5_000;
+    let answer: unknown;
+    while (Date.now() < deadline) {
+      answer = await call(remote, new Look('x')).catch((e: unknown) => e);
+      if (!(answer instanceof CircuitOpenError)) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(answer).toEqual({ seen: 'ok' });
+    expect(remote.health().remote_test!.circuit).toBe('closed');
+  });
+
+  it('should give up an attempt at its timeout, and a call at its deadline', async () => {
+    const target = await service(() => undefined); // never answers
+    const remote = transport(target.url, { retries: 1, attemptTimeoutMs: 100 });
+    const started = performance.now();
+    await expect(call(remote, new Look('x'), 5_000)).rejects.toBeInstanceOf(ServiceUnavailableError);
+    const took = performance.now() - started;
+    expect(target.hits).toHaveLength(2);
+    expect(took).toBeGreaterThanOrEqual(190);
+    expect(took).toBeLessThan(2_000);
+    await expect(call(remote, new Look('x'), 50)).rejects.toBeInstanceOf(ServiceUnavailableError);
+  });
+
+  it('should refuse calls beyond its bulkhead at once instead of queueing them without end', async () => {
+    const held: ServerResponse[] = [];
+    const target = await service((_, __, response) => held.push(response));
+    const remote = transport(target.url, { maxConcurrent: 2, maxQueued: 1, retries: 0 });
+    const inFlight = [call(remote, new Look('a')), call(remote, new Look('b')), call(remote, new Look('c'))];
+    await expect(call(remote, new Look('d'))).rejects.toBeInstanceOf(ServiceBusyError);
+    const deadline = Date.now() + 2_000;
+    while (held.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(remote.health().remote_test!.inFlight).toBe(2);
+    for (const response of held.splice(0)) json(response, 200, { result: { seen: 'late' } });
+    while (held.length < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (const response of held.splice(0)) json(response, 200, { result: { seen: 'late' } });
+    expect(await Promise.all(inFlight)).toEqual([{ seen: 'late' }, { seen: 'late' }, { seen: 'late' }]);
+  });
+});

@@ -1,0 +1,214 @@
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  circuitBreaker,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  bulkhead,
+  handleWhen,
+  retry,
+  timeout,
+  TimeoutStrategy,
+  TaskCancelledError,
+  wrap,
+  type BulkheadPolicy,
+  type CircuitBreakerPolicy,
+  type IPolicy,
+} from 'cockatiel';
+import type { Logger } from 'pino';
+import { Pool } from 'undici';
+import type { ServiceTokenSigner } from '../auth/service-credentials.js';
+import type { RemoteCallSettings } from '../config/placement.js';
+import type { ContractInfo } from '../contracts/contract-type.js';
+import { DomainError } from '../contracts/domain-error.js';
+import { requestContext } from '../logging/request-context.js';
+import type { CallLimits, ContractTransport } from './contract-transport.js';
+import { decodeResult, encodeMessage, fromErrorEnvelope, isErrorEnvelope } from './wire-codec.js';
+
+/**
+ * The call could not be completed: the target refused the connection, dropped it, did
+ * not answer in time, or answered something that is not the wire protocol. A
+ * DomainError of kind `unavailable`, like a timeout in one process: the HTTP edge
+ * answers 503 with Retry-After, and the checkout saga retries.
+ */
+export class ServiceUnavailableError extends DomainError {
+  readonly code = 'PLATFORM.SERVICE_UNAVAILABLE';
+  readonly kind = 'unavailable' as const;
+  override readonly retryAfterSeconds = 1;
+}
+
+/** The target's circuit is open: calls fail at once until it lets a trial call through. */
+export class CircuitOpenError extends DomainError {
+  readonly code = 'PLATFORM.CIRCUIT_OPEN';
+  readonly kind = 'unavailable' as const;
+  constructor(
+    module: string,
+    override readonly retryAfterSeconds: number,
+  ) {
+    super(`${module} failed repeatedly; calls to it fail fast for a while`);
+  }
+}
+
+/** The target already has as many calls in flight and waiting as it is allowed. */
+export class ServiceBusyError extends DomainError {
+  readonly code = 'PLATFORM.SERVICE_BUSY';
+  readonly kind = 'unavailable' as const;
+  override readonly retryAfterSeconds = 1;
+}
+
+const CIRCUIT_STATE_NAMES: Record<CircuitState, CircuitStateName> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
+
+export interface RemoteModuleHealth {
+  url: string;
+  circuit: CircuitStateName;
+  inFlight: number;
+}
+
+/**
+ * One extracted module as seen from here: a keep-alive connection pool (undici) to
+ * its service and cockatiel policies around every call. From the outside in:
+ * - retry, with jittered exponential backoff, only for queries and commands whose
+ *   contract says they are idempotent, and only after a lost answer (never after a
+ *   domain error: that is the callee's answer);
+ * - a circuit breaker, opened by consecutive lost answers, so a dead service costs
+ *   its callers nothing while it is down;
+ * - a bulkhead, so one slow service cannot hold every connection or pending request;
+ * - a timeout per attempt, inside the caller's own deadline.
+ */
+class RemoteModule {
+  private readonly pool: Pool;
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly bulkhead: BulkheadPolicy;
+  private readonly once: IPolicy;
+  private readonly withRetries: IPolicy;
+
+  constructor(
+    readonly module: string,
+    readonly url: string,
+    private readonly settings: RemoteCallSettings,
+    private readonly signer: ServiceTokenSigner,
+    logger: Logger,
+  ) {
+    this.pool = new Pool(url, { connections: settings.connections, keepAliveTimeout: 30_000, pipelining: 1 });
+    const lostAnswer = handleWhen((error) => error instanceof ServiceUnavailableError);
+    this.breaker = circuitBreaker(lostAnswer, {
+      halfOpenAfter: settings.breakerOpenMs,
+      breaker: new ConsecutiveBreaker(settings.breakerFailures),
+    });
+    this.breaker.onStateChange((state) => {
+      const circuit = CIRCUIT_STATE_NAMES[state];
+      const fields = { module, url, circuit };
+      if (state === CircuitState.Open) logger.warn(fields, `circuit to ${module} opened: calls fail fast for ${settings.breakerOpenMs} ms`);
+      else logger.info(fields, `circuit to ${module} is ${circuit}`);
+    });
+    this.bulkhead = bulkhead(settings.maxConcurrent, settings.maxQueued);
+    // Cooperative: the attempt's signal aborts the request, which then fails as a lost
+    // answer, and so counts for the breaker and the retry like any other.
+    const attempt = timeout(settings.attemptTimeoutMs, TimeoutStrategy.Cooperative);
+    this.once = wrap(this.breaker, this.bulkhead, attempt);
+    this.withRetries = wrap(
+      retry(lostAnswer, {
+        maxAttempts: settings.retries,
+        backoff: new ExponentialBackoff({ initialDelay: settings.retryBackoffMs, maxDelay: 1_000 }),
+      }),
+      this.once,
+    );
+  }
+
+  health(): RemoteModuleHealth {
+    return { url: this.url, circuit: CIRCUIT_STATE_NAMES[this.breaker.state], inFlight: this.settings.maxConcurrent - this.bulkhead.executionSlots };
+  }
+
+  async call<R>(message: object, info: ContractInfo, limits: CallLimits): Promise<R> {
+    const body = encodeMessage(message, info.wireName);
+    const policy = info.idempotent ? this.withRetries : this.once;
+    try {
+      return await policy.execute(({ signal }) => this.post<R>(info, body, limits, signal), limits.signal);
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) throw new CircuitOpenError(this.module, Math.max(1, Math.ceil(this.settings.breakerOpenMs / 1000)));
+      if (error instanceof BulkheadRejectedError) throw new ServiceBusyError(`${this.module} has too many calls in flight`);
+      if (error instanceof TaskCancelledError) throw new ServiceUnavailableError(`${info.wireName} did not answer in time`);
+      throw error;
+    }
+  }
+
+  private async post<R>(info: ContractInfo, body: string, limits: CallLimits, signal: AbortSignal): Promise<R> {
+    const remainingMs = limits.deadlineAt - Date.now();
+    if (remainingMs <= 0) throw new ServiceUnavailableError(`${info.wireName}: the caller's deadline has passed`);
+    const context = requestContext.current();
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${await this.signer.tokenFor(context?.endUser)}`,
+      'x-deadline-ms': String(remainingMs),
+    };
+    if (context) {
+      headers['x-request-id'] = context.requestId;
+      headers['x-correlation-id'] = context.correlationId;
+      if (context.traceparent) headers.traceparent = context.traceparent;
+    }
+    let statusCode: number;
+    let text: string;
+    try {
+      const answer = await this.pool.request({ path: `/internal/rpc/${info.wireName}`, method: 'POST', headers, body, signal });
+      statusCode = answer.statusCode;
+      text = await answer.body.text();
+    } catch (error) {
+      if (signal.aborted) throw new ServiceUnavailableError(`${info.wireName} did not answer in time`);
+      throw new ServiceUnavailableError(`${this.module} could not be reached: ${(error as Error).message}`);
+    }
+    let decoded: { result?: unknown; error?: unknown } | undefined;
+    try {
+      decoded = JSON.parse(text) as typeof decoded;
+    } catch {
+      decoded = undefined;
+    }
+    if (statusCode === 200 && decoded && typeof decoded === 'object') return decodeResult<R>(decoded);
+    if (decoded && isErrorEnvelope(decoded.error)) throw fromErrorEnvelope(decoded.error);
+    // Not our protocol: a proxy's error page, a process shutting down, something else on the port.
+    throw new ServiceUnavailableError(`${this.module} answered ${statusCode} without a result`);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** Sends calls for modules hosted elsewhere to their services. */
+export class RemoteTransport implements ContractTransport {
+  private readonly modules = new Map<string, RemoteModule>();
+
+  constructor(
+    remote: ReadonlyMap<string, string>,
+    settingsOf: (module: string) => RemoteCallSettings,
+    signer: ServiceTokenSigner,
+    logger: Logger,
+  ) {
+    for (const [module, url] of remote) this.modules.set(module, new RemoteModule(module, url, settingsOf(module), signer, logger));
+  }
+
+  hosts(module: string): boolean {
+    return this.modules.has(module);
+  }
+
+  send<R>(message: object, info: ContractInfo, limits: CallLimits): Promise<R> {
+    const target = this.modules.get(info.module);
+    if (!target) throw new Error(`${info.module} has no service address here`);
+    return target.call<R>(message, info, limits);
+  }
+
+  health(): Record<string, RemoteModuleHealth> {
+    return Object.fromEntries([...this.modules].map(([module, remote]) => [module, remote.health()]));
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.modules.values()].map((remote) => remote.close()));
+  }
+}
