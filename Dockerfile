@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# One image for every placement: the monolith by default; later an extracted module
-# (`node dist/extracted/<module>/main.js`) or the strangler proxy.
+# One image for every placement, chosen by argument: the monolith by default
+# (`docker run shop`), or one module as its own service (`docker run shop payments`).
 
 FROM node:20.20-bookworm-slim AS build
 WORKDIR /app
@@ -30,4 +30,5 @@ VOLUME ["/var/lib/shop"]
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/main.js"]
+ENTRYPOINT ["node", "dist/start.js"]
+CMD ["monolith"]
