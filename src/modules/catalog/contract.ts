@@ -1,4 +1,4 @@
-import { ContractQuery, defineIntegrationEvent, Query, z, type Money } from '../../platform/contracts/index.js';
+import { ContractQuery, defineIntegrationEvent, Query, z, moneySchema, type Money } from '../../platform/contracts/index.js';
 
 /** catalog's published language. Other modules import this file and nothing else of catalog. */
 
@@ -47,7 +47,6 @@ export interface ProductChangedPayload {
 // upper-case ISO 4217 code, as catalog's input admits it.
 // `satisfies` keeps each schema within its payload interface; the converse (the schema
 // admits every payload the interface allows) is proven by test/architecture/event-payloads.spec.ts.
-const money = z.object({ amount: z.number().int(), currency: z.string().regex(/^[A-Z]{3}$/) });
 
 export const ProductChanged = defineIntegrationEvent(
   'catalog',
@@ -57,7 +56,7 @@ export const ProductChanged = defineIntegrationEvent(
     productId: z.guid(),
     name: z.string(),
     category: z.string(),
-    price: money,
+    price: moneySchema,
     change: z.enum(['created', 'updated']),
   }) satisfies z.ZodType<ProductChangedPayload>,
 );

@@ -1,4 +1,4 @@
-import { Command, ContractCommand, defineIntegrationEvent, z, type Money } from '../../platform/contracts/index.js';
+import { Command, ContractCommand, defineIntegrationEvent, z, moneySchema, type Money } from '../../platform/contracts/index.js';
 
 /** ordering's published language. */
 
@@ -59,14 +59,13 @@ export interface OrderCancelledPayload {
 // upper-case ISO 4217 code.
 // `satisfies` keeps each schema within its payload interface; the converse (the schema
 // admits every payload the interface allows) is proven by test/architecture/event-payloads.spec.ts.
-const money = z.object({ amount: z.number().int(), currency: z.string().regex(/^[A-Z]{3}$/) });
 /** ISO 8601. ordering writes UTC (`…Z`), but an offset is as exact, and consumers read times by instant. */
 const isoTime = z.iso.datetime({ offset: true });
 const orderLine = z.object({
   productId: z.guid(),
   sku: z.string().min(1),
   quantity: z.number().int().positive(),
-  unitPrice: money,
+  unitPrice: moneySchema,
   productName: z.string(),
 }) satisfies z.ZodType<OrderLineView>;
 const cancellationReason = z.enum([
@@ -86,7 +85,7 @@ export const OrderPlaced = defineIntegrationEvent(
     orderId: z.guid(),
     userId: z.guid(),
     lines: z.array(orderLine).min(1),
-    total: money,
+    total: moneySchema,
     placedAt: isoTime,
   }) satisfies z.ZodType<OrderPlacedPayload>,
 );
@@ -98,7 +97,7 @@ export const OrderConfirmed = defineIntegrationEvent(
   z.object({
     orderId: z.guid(),
     userId: z.guid(),
-    total: money,
+    total: moneySchema,
     shipmentId: z.guid(),
     trackingNumber: z.string().min(1),
     confirmedAt: isoTime,
@@ -112,7 +111,7 @@ export const OrderCancelled = defineIntegrationEvent(
   z.object({
     orderId: z.guid(),
     userId: z.guid(),
-    total: money,
+    total: moneySchema,
     reason: cancellationReason,
     cancelledAt: isoTime,
   }) satisfies z.ZodType<OrderCancelledPayload>,

@@ -1,4 +1,4 @@
-import { Command, ContractCommand, ContractQuery, defineIntegrationEvent, Query, z, type Money } from '../../platform/contracts/index.js';
+import { Command, ContractCommand, ContractQuery, defineIntegrationEvent, Query, z, moneySchema, type Money } from '../../platform/contracts/index.js';
 
 /** payments' published language. */
 
@@ -95,8 +95,7 @@ export interface PaymentRefundedPayload {
 // units and an upper-case ISO 4217 code, as ProcessPayment admits it.
 // `satisfies` keeps each schema within its payload interface; the converse (the schema
 // admits every payload the interface allows) is proven by test/architecture/event-payloads.spec.ts.
-const money = z.object({ amount: z.number().int(), currency: z.string().regex(/^[A-Z]{3}$/) });
-const paymentFact = { orderId: z.guid(), userId: z.guid(), paymentId: z.guid(), amount: money };
+const paymentFact = { orderId: z.guid(), userId: z.guid(), paymentId: z.guid(), amount: moneySchema };
 
 export const PaymentCompleted = defineIntegrationEvent(
   'payments',

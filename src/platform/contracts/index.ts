@@ -9,3 +9,4 @@ export type { EventEnvelope, IntegrationEventSubscription, IntegrationEventType 
 // The schema language of event payloads: a contract.ts imports it from here, not from zod itself.
 export { z } from 'zod';
 export type { Money } from './money.js';
+export { moneySchema } from './money.js';
