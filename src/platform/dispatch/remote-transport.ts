@@ -111,8 +111,10 @@ class RemoteModule {
     });
     this.bulkhead = bulkhead(settings.maxConcurrent, settings.maxQueued);
     // Cooperative: the attempt's signal aborts the request, which then fails as a lost
-    // answer, and so counts for the breaker and the retry like any other.
-    const attempt = timeout(settings.attemptTimeoutMs, TimeoutStrategy.Cooperative);
+    // answer, and so counts for the breaker and the retry like any other. Not aborted on
+    // return: the answer is read whole by then, and an abort per call (a DOMException
+    // each) cost about 20 µs of CPU per call (bench: contract-call).
+    const attempt = timeout(settings.attemptTimeoutMs, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: false });
     this.once = wrap(this.breaker, this.bulkhead, attempt);
     this.withRetries = wrap(
       retry(lostAnswer, {
