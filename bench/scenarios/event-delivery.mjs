@@ -26,6 +26,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { freshDatabase, rolePrefixOf } from '../support/database.mjs';
 import { REPO_ROOT } from '../support/monolith.mjs';
+import { forgetQueues } from '../support/placement.mjs';
 import { percentileOfSorted } from '../support/stats.mjs';
 import { fmt } from '../support/table.mjs';
 
@@ -36,6 +37,10 @@ const ROLE_PREFIX = rolePrefixOf('shop_bench_events');
 const TARGET_P99_MS_BULLMQ = 50;
 
 const dist = (file) => import(path.join(REPO_ROOT, 'dist', file));
+
+/** Queue prefixes this run used, removed from the shared Redis when it ends. */
+const prefixes = new Set();
+const usedPrefix = (prefix) => (prefixes.add(prefix), prefix);
 
 async function bootShop({ databaseUrl, dataDir, redisUrl }) {
   const [{ createApp }, { loadConfig }, { createLogger }] = await Promise.all([
@@ -54,7 +59,7 @@ async function bootShop({ databaseUrl, dataDir, redisUrl }) {
     EVENTS_WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '8',
     MODULE_DB_SECRET: ROLE_SECRET,
     MODULE_ROLE_PREFIX: ROLE_PREFIX,
-    ...(redisUrl ? { REDIS_URL: redisUrl, EVENTS_QUEUE_PREFIX: `bench${Date.now()}` } : {}),
+    ...(redisUrl ? { REDIS_URL: redisUrl, EVENTS_QUEUE_PREFIX: usedPrefix(`bench${Date.now()}`) } : {}),
   });
   const app = await createApp(config, createLogger('warn'));
   await app.init();
@@ -190,6 +195,8 @@ export default {
       } finally {
         await client.end();
         await app?.close();
+        if (mode.redisUrl) for (const prefix of prefixes) await forgetQueues(mode.redisUrl, prefix);
+        prefixes.clear();
       }
     }
     const bull = rows.find((r) => r.target === 'BullMQ');

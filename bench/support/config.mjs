@@ -45,5 +45,7 @@ export function readConfig(env = process.env) {
     monolithNodeArgs: (env.BENCH_MONOLITH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     /** The same for the baseline servers (e.g. bench/bare-product-server.mjs). */
     bareNodeArgs: (env.BENCH_BARE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+    /** The same for extracted services (`node dist/extracted/<module>/main.js`) of the placement scenarios. */
+    serviceNodeArgs: (env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
   };
 }

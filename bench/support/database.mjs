@@ -27,3 +27,15 @@ export async function freshDatabase(adminUrl, name) {
 export function rolePrefixOf(databaseName) {
   return `${databaseName}_`;
 }
+
+/** Drops `name` (see freshDatabase) when a scenario is done with it; its roles stay, as they are shared by every run. */
+export async function dropDatabase(adminUrl, name) {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe database name ${JSON.stringify(name)}`);
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}

@@ -54,3 +54,53 @@ export async function machineBusyFraction(ms = 1_000) {
   if (!before || !after || after.total === before.total) return undefined;
   return 1 - (after.idle - before.idle) / (after.total - before.total);
 }
+
+/** CPU seconds of several processes together (those still running); see cpuSecondsOf. */
+export function cpuSecondsOfAll(pids) {
+  const seconds = new Map();
+  for (const pid of pids) {
+    const s = cpuSecondsOf(pid);
+    if (s !== undefined) seconds.set(pid, s);
+  }
+  return seconds;
+}
+
+/**
+ * CPU seconds used between two cpuSecondsOfAll snapshots, by the processes present in
+ * both (one that started or ended in between is left out: the sum is a lower bound).
+ */
+export function cpuSecondsBetween(before, after) {
+  let total = 0;
+  for (const [pid, s] of after) if (before.has(pid)) total += s - before.get(pid);
+  return total;
+}
+
+/** Pids of the processes whose command name (/proc/<pid>/comm) is `name`, e.g. redis-server. */
+export function pidsNamed(name) {
+  const pids = [];
+  let entries;
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return pids;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/**
+ * CPU seconds the whole machine has spent busy so far (all CPUs, from /proc/stat), or
+ * undefined. The difference over a window, minus what the bench's own processes used,
+ * is what other work on the machine took meanwhile.
+ */
+export function machineBusySeconds() {
+  const totals = readCpuTotals();
+  return totals ? (totals.total - totals.idle) / clockTicks() : undefined;
+}
