@@ -1,5 +1,8 @@
 import swc from 'unplugin-swc';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** The placements the scenario suite runs in (test/support/placement.ts), one project each. */
+const PLACEMENTS = ['monolith', 'serializing', 'payments-inventory', 'all-but-ordering'] as const;
 
 // Nest's dependency injection reads decorator metadata, which esbuild does not emit:
 // unplugin-swc compiles the TypeScript instead (see ../shared/STACK.md, trap 3).
@@ -16,11 +19,49 @@ export default defineConfig({
     }),
   ],
   test: {
-    include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+    // The run's template database, role prefix and log folder, once per run, whichever
+    // projects run (test/support/global-setup.ts); each project inherits it, and the
+    // run is prepared and torn down once all the same.
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'shop',
+          include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+          exclude: [...configDefaults.exclude, 'test/scenarios/**', 'test/placement/**'],
+        },
+      },
+      // Placements of their own (a killed payments service, services of every module, each
+      // module booted alone): after the scenario groups, one file at a time, so their
+      // processes never share the database server's connections with another group's.
+      {
+        extends: true,
+        test: {
+          name: 'placement',
+          include: ['test/placement/**/*.spec.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: PLACEMENTS.length + 1 },
+        },
+      },
+      // The scenario suite once per placement (test/support/placement.ts). Every scenario
+      // file of a project shares one set of the placement's processes, booted when its
+      // first file asks (test/support/placement-setup.ts). Each placement runs in a group
+      // of its own, after the rest of the suite: one placement's processes at a time.
+      ...PLACEMENTS.map((placement, index) => ({
+        extends: true as const,
+        test: {
+          name: `scenarios:${placement}`,
+          include: ['test/scenarios/**/*.spec.ts'],
+          globalSetup: ['test/support/placement-setup.ts'],
+          provide: { placementName: placement },
+          sequence: { groupOrder: index + 1 },
+        },
+      })),
+    ],
   },
 });

@@ -15,11 +15,48 @@ declare module 'vitest' {
   }
 }
 
+/** What one test run prepares once for every project and file (see testRun). */
+export interface TestRun {
+  /** The test runner's pid: databases and roles are named after it. */
+  runPid: number;
+  templateDatabase: string;
+  moduleRolePrefix: string;
+  runLogDir: string;
+  /**
+   * Work that must end before the run's teardown drops its roles and searches its logs:
+   * processes a project's global setup started, and their databases.
+   */
+  beforeTeardown(work: () => Promise<void>): void;
+  /** Runs once, whichever global setup's teardown asks first. */
+  teardown(): Promise<void>;
+}
+
+const RUN = Symbol.for('modular-shop.test-run');
+
+/**
+ * The run's template database, role prefix and log folder, prepared once per run.
+ * Every Vitest project's global setup runs in the runner's process, but each loads its
+ * files apart (and the root's runs last, its teardown first), so the one run is kept on
+ * globalThis and each global setup asks for it.
+ */
+export function testRun(): Promise<TestRun> {
+  const holder = globalThis as { [RUN]?: Promise<TestRun> };
+  return (holder[RUN] ??= prepareRun());
+}
+
 /**
  * Migrates one template database per run; each test file then clones it with
  * `CREATE DATABASE … TEMPLATE`, which takes milliseconds instead of a migration run.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const run = await testRun();
+  project.provide('templateDatabase', run.templateDatabase);
+  project.provide('moduleRolePrefix', run.moduleRolePrefix);
+  project.provide('runLogDir', run.runLogDir);
+  return () => run.teardown();
+}
+
+async function prepareRun(): Promise<TestRun> {
   const template = `shop_template_${process.pid}`;
   const rolePrefix = runRolePrefix(process.pid);
   const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
@@ -32,11 +69,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   } finally {
     await engine.close();
   }
-  project.provide('templateDatabase', template);
-  project.provide('moduleRolePrefix', rolePrefix);
   const runLogDir = runLogDirOf(process.pid);
-  project.provide('runLogDir', runLogDir);
-  return async () => {
+  const beforeTeardown: (() => Promise<void>)[] = [];
+  let tornDown: Promise<void> | undefined;
+  const teardown = async () => {
+    await Promise.allSettled(beforeTeardown.map((work) => work()));
     await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
     await dropRoles(admin, (role) => role.startsWith(rolePrefix));
     await admin.end();
@@ -48,6 +85,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     } else {
       removeRunLog(runLogDir);
     }
+  };
+  return {
+    runPid: process.pid,
+    templateDatabase: template,
+    moduleRolePrefix: rolePrefix,
+    runLogDir,
+    beforeTeardown: (work) => void beforeTeardown.push(work),
+    teardown: () => (tornDown ??= teardown()),
   };
 }
 

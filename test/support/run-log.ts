@@ -15,11 +15,14 @@ export function runLogDirOf(runPid: number): string {
 
 let files = 0;
 
-/** A file in the run's log folder for one app or process; appends synchronously, so nothing is lost. */
-export function runLogFile(dir: string, name: string): (text: string) => void {
+/**
+ * A file in the run's log folder for one app or process; appends synchronously, so nothing
+ * is lost (and another process reading `file` sees every line written so far).
+ */
+export function runLogFile(dir: string, name: string): ((text: string) => void) & { file: string } {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}-${process.pid}-${++files}.log`);
-  return (text) => appendFileSync(file, text);
+  return Object.assign((text: string) => appendFileSync(file, text), { file });
 }
 
 /** What must never be written to a log, whatever the test: the tests' passwords, tokens, hashes, card tokens, role passwords. */

@@ -16,10 +16,16 @@ export function testRolePrefix(): string {
   return inject('moduleRolePrefix');
 }
 
-/** A fresh database for one test file, cloned from the migrated template. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const template = inject('templateDatabase');
-  const name = `shop_test_${process.ppid}_${randomBytes(4).toString('hex')}`;
+/**
+ * A fresh database for one test file, cloned from the migrated template. A global setup
+ * (which cannot `inject`) names the template, and the run's pid (its own), instead.
+ */
+export async function createTestDatabase(
+  options: { template?: string; runPid?: number } = {},
+): Promise<TestDatabase> {
+  const template = options.template ?? inject('templateDatabase');
+  // Named after the run (a test file's parent), so a later run drops it if this one is killed.
+  const name = `shop_test_${options.runPid ?? process.ppid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   await admin.connect();
   try {

@@ -1,7 +1,9 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/app-config.js';
 import { moduleDatabaseProvider } from '../../platform/database/module-database.provider.js';
 import { moduleOutboxProvider } from '../../platform/events/outbox.js';
+import { LOGGER } from '../../platform/logging/logger.token.js';
 import { PaymentsRepository } from './db/payments.repository.js';
 import { GetPaymentHandler } from './get-payment/get-payment.handler.js';
 import { GetPaymentController } from './get-payment/get-payment.http.controller.js';
@@ -33,8 +35,8 @@ export class PaymentsModule {
       ? { provide: PAYMENT_PROVIDER, useValue: options.provider }
       : {
           provide: PAYMENT_PROVIDER,
-          useFactory: (config: AppConfig) => new SimulatedPaymentProvider(config.paymentsSimulator),
-          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig, logger: Logger) => new SimulatedPaymentProvider(config.paymentsSimulator, Math.random, logger),
+          inject: [APP_CONFIG, LOGGER],
         };
     return { module: PaymentsModule, providers: [provider] };
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { Money } from '../../../platform/contracts/index.js';
 import type { AppConfig } from '../../../platform/config/app-config.js';
 import {
@@ -47,6 +48,10 @@ const FLAKY = /^tok_flaky_(\d+)$/;
  * The ledger lives in memory and is forgotten on restart, unlike a real provider's
  * idempotency keys: a charge repeated after a restart would charge again, and refunds
  * of charge ids it no longer knows are granted on trust.
+ *
+ * Each new charge and refund (not a repeat answered from the ledger) is logged at info,
+ * with its ids, idempotency key and statement text (never the card token): what an
+ * operator, or a test watching processes it cannot reach into, counts charges by.
  */
 export class SimulatedPaymentProvider implements PaymentProvider {
   private readonly chargesByKey = new Map<string, ChargeResult>();
@@ -57,6 +62,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
   constructor(
     private readonly settings: AppConfig['paymentsSimulator'],
     private readonly random: () => number = Math.random,
+    private readonly logger?: Pick<Logger, 'info'>,
   ) {}
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
@@ -84,6 +90,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
         description,
         refunded: false,
       });
+      this.logger?.info({ chargeId: result.chargeId, idempotencyKey, description }, 'simulated charge made');
     }
     return result;
   }
@@ -98,6 +105,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     this.refundsByKey.set(idempotencyKey, { refundId, idempotencyKey, chargeId, amount: { ...request.amount } });
     const charge = this.chargesById.get(chargeId);
     if (charge) charge.refunded = true;
+    this.logger?.info({ refundId, chargeId, idempotencyKey }, 'simulated refund made');
     return { refundId };
   }
 

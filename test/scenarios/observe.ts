@@ -1,0 +1,35 @@
+import type { LogLine, Placement } from '../support/placement.js';
+
+/**
+ * What the scenarios observe of a shop, whatever its placement: stored state through
+ * SQL on its database, and what its processes logged. Nothing here reaches into a
+ * process: the same reads work with every module in one process or each in its own.
+ */
+
+export async function stockOf(shop: Placement, sku: string) {
+  return (await shop.sql<{ quantity: number; reserved: number }>('SELECT quantity, reserved FROM inventory.stock_items WHERE sku = $1', [sku]))[0];
+}
+
+export async function shipmentsOf(shop: Placement, orderId: string): Promise<number> {
+  return (await shop.sql<{ n: number }>('SELECT count(*)::int AS n FROM shipping.shipments WHERE order_id = $1', [orderId]))[0]!.n;
+}
+
+export async function paymentOf(shop: Placement, orderId: string) {
+  return (await shop.sql<{ status: string }>('SELECT status FROM payments.payments WHERE order_id = $1', [orderId]))[0];
+}
+
+/**
+ * The charges the simulated payment provider made for an order, as the process hosting
+ * payments logged them (every start of it): one `simulated charge made` line per new
+ * charge, whose statement text names the order.
+ */
+export async function chargesOf(shop: Placement, orderId: string): Promise<LogLine[]> {
+  return (await shop.logsNow(shop.hostOf('payments'))).filter(
+    (line) => line.msg === 'simulated charge made' && String(line.description).includes(orderId),
+  );
+}
+
+/** The refunds the simulated provider made of a charge (`simulated refund made` lines). */
+export async function refundsOf(shop: Placement, chargeId: unknown): Promise<LogLine[]> {
+  return (await shop.logsNow(shop.hostOf('payments'))).filter((line) => line.msg === 'simulated refund made' && line.chargeId === chargeId);
+}
