@@ -62,6 +62,13 @@ describe('placement', () => {
     expect(() => placementOf(env)).toThrow(/JWT_PRIVATE_KEY and JWT_PUBLIC_KEY: required/);
   });
 
+  it("should give the monolith's modules one target service, with its own settings", () => {
+    const env = { ...EXTRACTION, EXTRACTED_MODULES: 'payments', MONOLITH_URL: 'http://shop:3000', REMOTE_BREAKER_FAILURES_MONOLITH: '9' };
+    const placement = placementOf(env, 'payments');
+    expect(['identity', 'catalog', 'inventory', 'ordering'].map((m) => placement.serviceOf(m))).toEqual(['monolith', 'monolith', 'monolith', 'monolith']);
+    expect(placement.resilienceFor('monolith')).toEqual({ ...REMOTE_CALL_DEFAULTS, breakerFailures: 9 });
+  });
+
   it('should take resilience defaults, overridden for all targets or for one', () => {
     const env = {
       ...EXTRACTION,

@@ -18,8 +18,10 @@ export interface Placement {
   readonly remote: ReadonlyMap<string, string>;
   /** Signs and checks service credentials; set whenever some module runs elsewhere. */
   readonly serviceTokenSecret: string | undefined;
-  /** The resilience settings of calls to each remote module. */
-  resilienceFor(module: string): RemoteCallSettings;
+  /** The process hosting a module: its own service when extracted, `monolith` otherwise. */
+  serviceOf(module: string): string;
+  /** The resilience settings of calls to one service (a module's name, or `monolith`). */
+  resilienceFor(service: string): RemoteCallSettings;
 }
 
 export const MONOLITH = 'monolith';
@@ -123,8 +125,11 @@ export function loadPlacement(
     }
     if (!config.databaseUrl) problems.push('DATABASE_URL: required with EXTRACTED_MODULES (the embedded database belongs to one process)');
   }
+  const serviceOf = (module: string) => (extracted.includes(module) ? module : MONOLITH);
   const settings = new Map<string, RemoteCallSettings>();
-  for (const module of remote.keys()) {
+  // One set per target service: the modules still in the monolith share its connections,
+  // breaker and bulkhead (REMOTE_…_MONOLITH overrides them).
+  for (const module of new Set([...remote.keys()].map(serviceOf))) {
     const resolved = { ...REMOTE_CALL_DEFAULTS };
     for (const [key, { name, min }] of Object.entries(SETTINGS_VARIABLES) as [keyof RemoteCallSettings, { name: string; min: number }][]) {
       for (const variable of [name, `${name}_${module.toUpperCase()}`]) {
@@ -144,7 +149,8 @@ export function loadPlacement(
     extracted,
     remote,
     serviceTokenSecret,
-    resilienceFor: (module) => settings.get(module) ?? REMOTE_CALL_DEFAULTS,
+    serviceOf,
+    resilienceFor: (service) => settings.get(service) ?? REMOTE_CALL_DEFAULTS,
   };
 }
 
@@ -156,6 +162,7 @@ export function allInOneProcess(modules: readonly string[]): Placement {
     extracted: [],
     remote: new Map(),
     serviceTokenSecret: undefined,
+    serviceOf: () => MONOLITH,
     resilienceFor: () => REMOTE_CALL_DEFAULTS,
   };
 }

@@ -28,7 +28,8 @@ export class PlacedTransport implements ContractTransport, OnApplicationShutdown
       placement.remote.size > 0 && placement.serviceTokenSecret
         ? new RemoteTransport(
             placement.remote,
-            (module) => placement.resilienceFor(module),
+            (module) => placement.serviceOf(module),
+            (service) => placement.resilienceFor(service),
             new ServiceTokenSigner(placement.serviceTokenSecret, placement.process),
             logger,
           )

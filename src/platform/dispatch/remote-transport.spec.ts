@@ -55,6 +55,7 @@ describe('the remote transport', () => {
   function transport(url: string, settings: Partial<RemoteCallSettings> = {}) {
     const remote = new RemoteTransport(
       new Map([['remote_test', url]]),
+      (module) => module,
       () => ({ ...REMOTE_CALL_DEFAULTS, retryBackoffMs: 1, ...settings }),
       new ServiceTokenSigner(SECRET, 'ordering'),
       pino({ level: 'silent' }),
@@ -149,6 +150,20 @@ describe('the remote transport', () => {
     }
     expect(answer).toEqual({ seen: 'ok' });
     expect(remote.health().remote_test!.circuit).toBe('closed');
+  });
+
+  it('should share one circuit among the modules of one service', async () => {
+    const target = await service((request) => request.socket.destroy());
+    const remote = new RemoteTransport(
+      new Map([['remote_test', target.url], ['other_test', target.url]]),
+      () => 'monolith',
+      () => ({ ...REMOTE_CALL_DEFAULTS, retries: 0, breakerFailures: 2 }),
+      new ServiceTokenSigner(SECRET, 'payments'),
+      pino({ level: 'silent' }),
+    );
+    transports.push(remote);
+    for (let i = 0; i < 2; i++) await expect(call(remote, new Look('x'))).rejects.toBeInstanceOf(ServiceUnavailableError);
+    expect(remote.health()).toMatchObject({ remote_test: { service: 'monolith', circuit: 'open' }, other_test: { service: 'monolith', circuit: 'open' } });
   });
 
   it('should give up an attempt at its timeout, and a call at its deadline', async () => {

@@ -67,14 +67,17 @@ const CIRCUIT_STATE_NAMES: Record<CircuitState, CircuitStateName> = {
 export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
 
 export interface RemoteModuleHealth {
+  /** The service hosting the module (its own, or `monolith`): modules of one service share its circuit. */
+  service: string;
   url: string;
   circuit: CircuitStateName;
   inFlight: number;
 }
 
 /**
- * One extracted module as seen from here: a keep-alive connection pool (undici) to
- * its service and cockatiel policies around every call. From the outside in:
+ * One target service as seen from here (an extracted module's, or the monolith for
+ * the modules it still hosts): a keep-alive connection pool (undici) and cockatiel
+ * policies around every call to it. From the outside in:
  * - retry, with jittered exponential backoff, only for queries and commands whose
  *   contract says they are idempotent, and only after a lost answer (never after a
  *   domain error: that is the callee's answer);
@@ -83,7 +86,7 @@ export interface RemoteModuleHealth {
  * - a bulkhead, so one slow service cannot hold every connection or pending request;
  * - a timeout per attempt, inside the caller's own deadline.
  */
-class RemoteModule {
+class RemoteService {
   private readonly pool: Pool;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly bulkhead: BulkheadPolicy;
@@ -91,7 +94,7 @@ class RemoteModule {
   private readonly withRetries: IPolicy;
 
   constructor(
-    readonly module: string,
+    readonly service: string,
     readonly url: string,
     private readonly settings: RemoteCallSettings,
     private readonly signer: ServiceTokenSigner,
@@ -105,9 +108,9 @@ class RemoteModule {
     });
     this.breaker.onStateChange((state) => {
       const circuit = CIRCUIT_STATE_NAMES[state];
-      const fields = { module, url, circuit };
-      if (state === CircuitState.Open) logger.warn(fields, `circuit to ${module} opened: calls fail fast for ${settings.breakerOpenMs} ms`);
-      else logger.info(fields, `circuit to ${module} is ${circuit}`);
+      const fields = { service, url, circuit };
+      if (state === CircuitState.Open) logger.warn(fields, `circuit to ${service} opened: calls fail fast for ${settings.breakerOpenMs} ms`);
+      else logger.info(fields, `circuit to ${service} is ${circuit}`);
     });
     this.bulkhead = bulkhead(settings.maxConcurrent, settings.maxQueued);
     // Cooperative: the attempt's signal aborts the request, which then fails as a lost
@@ -126,7 +129,12 @@ class RemoteModule {
   }
 
   health(): RemoteModuleHealth {
-    return { url: this.url, circuit: CIRCUIT_STATE_NAMES[this.breaker.state], inFlight: this.settings.maxConcurrent - this.bulkhead.executionSlots };
+    return {
+      service: this.service,
+      url: this.url,
+      circuit: CIRCUIT_STATE_NAMES[this.breaker.state],
+      inFlight: this.settings.maxConcurrent - this.bulkhead.executionSlots,
+    };
   }
 
   async call<R>(message: object, info: ContractInfo, limits: CallLimits): Promise<R> {
@@ -135,8 +143,8 @@ class RemoteModule {
     try {
       return await policy.execute(({ signal }) => this.post<R>(info, body, limits, signal), limits.signal);
     } catch (error) {
-      if (error instanceof BrokenCircuitError) throw new CircuitOpenError(this.module, Math.max(1, Math.ceil(this.settings.breakerOpenMs / 1000)));
-      if (error instanceof BulkheadRejectedError) throw new ServiceBusyError(`${this.module} has too many calls in flight`);
+      if (error instanceof BrokenCircuitError) throw new CircuitOpenError(this.service, Math.max(1, Math.ceil(this.settings.breakerOpenMs / 1000)));
+      if (error instanceof BulkheadRejectedError) throw new ServiceBusyError(`${this.service} has too many calls in flight`);
       if (error instanceof TaskCancelledError) throw new ServiceUnavailableError(`${info.wireName} did not answer in time`);
       throw error;
     }
@@ -164,7 +172,7 @@ class RemoteModule {
       text = await answer.body.text();
     } catch (error) {
       if (signal.aborted) throw new ServiceUnavailableError(`${info.wireName} did not answer in time`);
-      throw new ServiceUnavailableError(`${this.module} could not be reached: ${(error as Error).message}`);
+      throw new ServiceUnavailableError(`${this.service} could not be reached: ${(error as Error).message}`);
     }
     let decoded: { result?: unknown; error?: unknown } | undefined;
     try {
@@ -175,7 +183,7 @@ class RemoteModule {
     if (statusCode === 200 && decoded && typeof decoded === 'object') return decodeResult<R>(decoded);
     if (decoded && isErrorEnvelope(decoded.error)) throw fromErrorEnvelope(decoded.error);
     // Not our protocol: a proxy's error page, a process shutting down, something else on the port.
-    throw new ServiceUnavailableError(`${this.module} answered ${statusCode} without a result`);
+    throw new ServiceUnavailableError(`${this.service} answered ${statusCode} without a result`);
   }
 
   close(): Promise<void> {
@@ -185,15 +193,26 @@ class RemoteModule {
 
 /** Sends calls for modules hosted elsewhere to their services. */
 export class RemoteTransport implements ContractTransport {
-  private readonly modules = new Map<string, RemoteModule>();
+  private readonly modules = new Map<string, RemoteService>();
+  private readonly services = new Map<string, RemoteService>();
 
+  /** `remote`: each module hosted elsewhere and its base URL; `serviceOf`: the service hosting it. */
   constructor(
     remote: ReadonlyMap<string, string>,
-    settingsOf: (module: string) => RemoteCallSettings,
+    serviceOf: (module: string) => string,
+    settingsOf: (service: string) => RemoteCallSettings,
     signer: ServiceTokenSigner,
     logger: Logger,
   ) {
-    for (const [module, url] of remote) this.modules.set(module, new RemoteModule(module, url, settingsOf(module), signer, logger));
+    for (const [module, url] of remote) {
+      const name = serviceOf(module);
+      let service = this.services.get(name);
+      if (!service) {
+        service = new RemoteService(name, url, settingsOf(name), signer, logger);
+        this.services.set(name, service);
+      }
+      this.modules.set(module, service);
+    }
   }
 
   hosts(module: string): boolean {
@@ -211,6 +230,6 @@ export class RemoteTransport implements ContractTransport {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.modules.values()].map((remote) => remote.close()));
+    await Promise.allSettled([...this.services.values()].map((remote) => remote.close()));
   }
 }

@@ -53,6 +53,7 @@ export class HealthController {
         .record(
           z.string(),
           z.object({
+            service: z.string().describe('The process hosting it: its own service, or monolith (modules of one service share its circuit)'),
             url: z.string(),
             circuit: z.enum(['closed', 'open', 'half-open', 'isolated']),
             inFlight: z.number().int().describe('Calls to it in flight now'),
