@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { orderBody, placeOrder, sellable, settledOrder } from '../support/checkout-fixture.js';
-import { sharedPlacement, type Placement } from '../support/placement.js';
+import type { Placement } from '../support/placement.js';
 import { waitFor } from '../support/wait-for.js';
-import { chargesOf, paymentOf, refundsOf, shipmentsOf, stockOf } from './observe.js';
+import { chargesOf, paymentOf, refundsOf, shipmentsOf, stockOf, useSharedPlacement } from './observe.js';
 
 /**
  * The checkout saga's four endings, through HTTP, in every placement (one project per
@@ -12,12 +12,9 @@ describe('checkout outcomes', () => {
   let shop: Placement;
   let admin: string;
 
-  beforeAll(async () => {
-    shop = await sharedPlacement();
-    admin = await shop.adminToken();
-  }, 180_000);
-  afterAll(async () => {
-    await shop?.stop();
+  useSharedPlacement((placement, adminToken) => {
+    shop = placement;
+    admin = adminToken;
   });
 
   it('should confirm an order: stock, payment and shipment once each, a confirmation sent, a report row', async () => {

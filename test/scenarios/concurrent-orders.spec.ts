@@ -1,21 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { orderBody, placeOrder, sellable, settledOrder } from '../support/checkout-fixture.js';
-import { sharedPlacement, type Placement } from '../support/placement.js';
+import type { Placement } from '../support/placement.js';
 import { waitFor } from '../support/wait-for.js';
-import { chargesOf, stockOf } from './observe.js';
+import { chargesOf, stockOf, useSharedPlacement } from './observe.js';
 
 /** Many requests at once, in every placement: one key makes one order, the last units go to exactly as many orders. */
 describe('concurrent orders', () => {
   let shop: Placement;
   let admin: string;
 
-  beforeAll(async () => {
-    shop = await sharedPlacement();
-    admin = await shop.adminToken();
-  }, 180_000);
-  afterAll(async () => {
-    await shop?.stop();
+  useSharedPlacement((placement, adminToken) => {
+    shop = placement;
+    admin = adminToken;
   });
 
   it('should make one order and one charge from 100 concurrent requests with one idempotency key', async () => {

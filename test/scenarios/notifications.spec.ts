@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { orderBody, placeOrder, sellable, settledOrder } from '../support/checkout-fixture.js';
-import { sharedPlacement, type Placement } from '../support/placement.js';
+import type { Placement } from '../support/placement.js';
+import { useSharedPlacement } from './observe.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -13,12 +14,9 @@ describe('notifications', () => {
   let shop: Placement;
   let admin: string;
 
-  beforeAll(async () => {
-    shop = await sharedPlacement();
-    admin = await shop.adminToken();
-  }, 180_000);
-  afterAll(async () => {
-    await shop?.stop();
+  useSharedPlacement((placement, adminToken) => {
+    shop = placement;
+    admin = adminToken;
   });
 
   it("should tell a customer of each step of their orders once, and list the messages to them alone", async () => {

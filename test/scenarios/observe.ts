@@ -1,4 +1,5 @@
-import type { LogLine, Placement } from '../support/placement.js';
+import { afterAll, beforeAll } from 'vitest';
+import { sharedPlacement, type LogLine, type Placement } from '../support/placement.js';
 
 /**
  * What the scenarios observe of a shop, whatever its placement: stored state through
@@ -32,4 +33,20 @@ export async function chargesOf(shop: Placement, orderId: string): Promise<LogLi
 /** The refunds the simulated provider made of a charge (`simulated refund made` lines). */
 export async function refundsOf(shop: Placement, chargeId: unknown): Promise<LogLine[]> {
   return (await shop.logsNow(shop.hostOf('payments'))).filter((line) => line.msg === 'simulated refund made' && line.chargeId === chargeId);
+}
+
+/**
+ * A scenario file's hold on its project's placement (booted on first use, shared by
+ * every file of the project) and the admin's token: `take` receives them before the
+ * file's tests run; the file lets go of the placement after its last test.
+ */
+export function useSharedPlacement(take: (shop: Placement, admin: string) => void): void {
+  let held: Placement | undefined;
+  beforeAll(async () => {
+    held = await sharedPlacement();
+    take(held, await held.adminToken());
+  }, 180_000);
+  afterAll(async () => {
+    await held?.stop();
+  });
 }

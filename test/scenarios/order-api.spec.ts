@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { orderBody, placeOrder, sellable, settledOrder } from '../support/checkout-fixture.js';
-import { sharedPlacement, type Placement } from '../support/placement.js';
+import type { Placement } from '../support/placement.js';
+import { useSharedPlacement } from './observe.js';
 
 /**
  * The order API's views and refusals, in every placement: whose orders a customer sees,
@@ -12,12 +13,9 @@ describe('the order API', () => {
   let shop: Placement;
   let admin: string;
 
-  beforeAll(async () => {
-    shop = await sharedPlacement();
-    admin = await shop.adminToken();
-  }, 180_000);
-  afterAll(async () => {
-    await shop?.stop();
+  useSharedPlacement((placement, adminToken) => {
+    shop = placement;
+    admin = adminToken;
   });
 
   it("should not let one customer read or cancel another customer's order (BOLA)", async () => {
