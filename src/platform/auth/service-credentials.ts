@@ -33,7 +33,8 @@ function keyOf(secret: string): Uint8Array {
 /** Signs this process's credentials; one token per end user, reused until shortly before it expires. */
 export class ServiceTokenSigner {
   private readonly key: Uint8Array;
-  private readonly cache = new Map<string, { token: string; renewAt: number }>();
+  // The promise is kept, so calls made while a token is being signed share that signature.
+  private readonly cache = new Map<string, { token: Promise<string>; renewAt: number }>();
 
   constructor(
     secret: string,
@@ -42,12 +43,12 @@ export class ServiceTokenSigner {
     this.key = keyOf(secret);
   }
 
-  async tokenFor(endUser: EndUser | undefined): Promise<string> {
+  tokenFor(endUser: EndUser | undefined): Promise<string> {
     const cacheKey = endUser ? `${endUser.userId}|${endUser.email}|${endUser.roles.join(',')}` : '';
     const now = Date.now();
     const cached = this.cache.get(cacheKey);
     if (cached && cached.renewAt > now) return cached.token;
-    const token = await new SignJWT(endUser ? { user: { id: endUser.userId, email: endUser.email, roles: endUser.roles } } : {})
+    const token = new SignJWT(endUser ? { user: { id: endUser.userId, email: endUser.email, roles: endUser.roles } } : {})
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setIssuer(ISSUER)
       .setAudience(SERVICE_TOKEN_AUDIENCE)
@@ -56,7 +57,12 @@ export class ServiceTokenSigner {
       .setExpirationTime(`${LIFETIME_SECONDS}s`)
       .sign(this.key);
     if (this.cache.size >= MAX_CACHED) this.cache.clear();
-    this.cache.set(cacheKey, { token, renewAt: now + (LIFETIME_SECONDS - RENEW_BEFORE_SECONDS) * 1000 });
+    const entry = { token, renewAt: now + (LIFETIME_SECONDS - RENEW_BEFORE_SECONDS) * 1000 };
+    this.cache.set(cacheKey, entry);
+    // A failed signature is not kept: the next call tries again.
+    token.catch(() => {
+      if (this.cache.get(cacheKey) === entry) this.cache.delete(cacheKey);
+    });
     return token;
   }
 }
