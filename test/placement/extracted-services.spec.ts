@@ -98,6 +98,52 @@ describe('extracted services', () => {
       expect((await call({ 'x-end-user': JSON.stringify(admin) })).status).toBe(401);
     });
 
+    describe('a batch of calls', () => {
+      const service = (user?: { userId: string; email: string; roles: string[] }) => new ServiceTokenSigner(SERVICE_TOKEN_SECRET, 'ordering').tokenFor(user);
+      const batch = (body: unknown, token?: string) => payments.post('/internal/rpc/payments.GetPayment/batch', { token, body });
+      const lookup = async (extra: Record<string, unknown> = {}) => ({ credential: await service(), deadlineMs: 2_000, message: { orderId: randomUUID() }, ...extra });
+
+      it('should answer each call of a batch on its own, in order: a good one, a forged credential, one past its deadline', async () => {
+        const forged = `${(await service()).slice(0, -4)}AAAA`;
+        const answer = await batch({ calls: [await lookup(), await lookup({ credential: forged }), await lookup({ deadlineMs: 0 }), await lookup()] }, await service());
+        expect(answer.status).toBe(200);
+        expect(answer.body.answers).toHaveLength(4);
+        expect(answer.body.answers[0]).toEqual({ result: null });
+        expect(answer.body.answers[1].error).toMatchObject({ code: 'PLATFORM.SERVICE_CREDENTIAL_INVALID', kind: 'unauthorized' });
+        expect(answer.body.answers[2].error).toMatchObject({ code: 'PLATFORM.CONTRACT_CALL_TIMEOUT', kind: 'unavailable' });
+        expect(answer.body.answers[3]).toEqual({ result: null });
+        // The access log counts the calls the request carried.
+        await waitFor(
+          async () => (await shop.logsNow('payments')).some((line) => line.url === '/internal/rpc/payments.GetPayment/batch' && line.calls === 4),
+          { what: "payments' access-log line of the batch" },
+        );
+      });
+
+      it("should refuse a batch without a sender's service credential, or with a user's token, before reading it", async () => {
+        const customer = await shop.customer();
+        for (const token of [undefined, customer.token, admin]) {
+          const answer = await batch({ calls: [await lookup()] }, token);
+          expect(answer.status).toBe(401);
+          expect(answer.body.error.kind).toBe('unauthorized');
+        }
+      });
+
+      it('should answer 400 naming the field to a batch that is not one, and 404 to a contract not hosted here', async () => {
+        const token = await service();
+        for (const body of [{}, { calls: [] }, { calls: [{ deadlineMs: 'soon', message: {} }] }, { calls: Array.from({ length: 257 }, () => ({})) }, [1, 2]]) {
+          const answer = await batch(body, token);
+          expect(answer.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+          expect(answer.body.error).toMatchObject({ code: 'PLATFORM.MALFORMED_MESSAGE', kind: 'invalid' });
+        }
+        const misnamed = await batch({ calls: [{ deadlineMs: 'soon', message: {} }] }, token);
+        expect(misnamed.body.error.message).toMatch(/calls\.0\.credential/);
+        expect(misnamed.body.error.message).toMatch(/calls\.0\.deadlineMs/);
+        const elsewhere = await payments.post('/internal/rpc/inventory.GetStockItems/batch', { token, body: { calls: [await lookup()] } });
+        expect(elsewhere.status).toBe(404);
+        expect(elsewhere.body.error.code).toBe('PLATFORM.UNKNOWN_CONTRACT');
+      });
+    });
+
     it('should not be reachable under the public API, and not be documented there', async () => {
       const token = await new ServiceTokenSigner(SERVICE_TOKEN_SECRET, 'ordering').tokenFor(undefined);
       expect((await payments.post('/api/v1/internal/rpc/payments.GetPayment', { token, body: { orderId: randomUUID() } })).status).toBe(404);
@@ -119,7 +165,7 @@ describe('extracted services', () => {
         new Set(
           (await shop.logsNow(process))
             .filter((line) => line.msg === 'request completed' && line.statusCode === 200 && String(line.url).startsWith('/internal/rpc/'))
-            .map((line) => String(line.url).slice('/internal/rpc/'.length)),
+            .map((line) => String(line.url).slice('/internal/rpc/'.length).replace(/\/batch$/, '')),
         );
       // The saga in the monolith calls ContractBus exactly as in one process; the placement sent each call to its module's service.
       // (A service writes its access line as the answer leaves, so the last one may trail the order's confirmation.)

@@ -46,6 +46,7 @@ describe('placement', () => {
     ['a URL with a path', { EXTRACTED_MODULES: 'payments', SERVICE_URL_PAYMENTS: 'http://x:1/api' }, 'monolith', /SERVICE_URL_PAYMENTS: must be a base URL/],
     ['a service without the monolith\'s URL', { EXTRACTED_MODULES: 'payments' }, 'payments', /MONOLITH_URL: required/],
     ['a service not in the list', { EXTRACTED_MODULES: 'inventory', SERVICE_URL_INVENTORY: 'http://x:1', MONOLITH_URL: 'http://y:1' }, 'payments', /EXTRACTED_MODULES: must name payments/],
+    ['a batch size beyond what a service accepts', { EXTRACTED_MODULES: 'payments', SERVICE_URL_PAYMENTS: 'http://x:1', REMOTE_MAX_BATCH: '1000' }, 'monolith', /REMOTE_MAX_BATCH: an integer of at least 1 and at most 256/],
     ['a bad per-module setting', { EXTRACTED_MODULES: 'payments', SERVICE_URL_PAYMENTS: 'http://x:1', REMOTE_CALL_RETRIES_PAYMENTS: '-1' }, 'monolith', /REMOTE_CALL_RETRIES_PAYMENTS: an integer of at least 0/],
   ])('should stop at startup on %s, naming the variable', (_, env, process, message) => {
     expect(() => placementOf({ ...EXTRACTION, ...env }, process)).toThrow(message);

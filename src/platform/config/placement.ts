@@ -43,6 +43,8 @@ export interface RemoteCallSettings {
   maxQueued: number;
   /** Keep-alive connections to the target. */
   connections: number;
+  /** Calls of one contract type made in the same turn that may share one request (1: every call alone; at most 256). */
+  maxBatch: number;
 }
 
 /** The defaults, documented in the README's configuration table. */
@@ -55,9 +57,10 @@ export const REMOTE_CALL_DEFAULTS: RemoteCallSettings = {
   maxConcurrent: 64,
   maxQueued: 256,
   connections: 16,
+  maxBatch: 64,
 };
 
-const SETTINGS_VARIABLES: Record<keyof RemoteCallSettings, { name: string; min: number }> = {
+const SETTINGS_VARIABLES: Record<keyof RemoteCallSettings, { name: string; min: number; max?: number }> = {
   attemptTimeoutMs: { name: 'REMOTE_CALL_TIMEOUT_MS', min: 1 },
   retries: { name: 'REMOTE_CALL_RETRIES', min: 0 },
   retryBackoffMs: { name: 'REMOTE_CALL_RETRY_BACKOFF_MS', min: 1 },
@@ -66,6 +69,7 @@ const SETTINGS_VARIABLES: Record<keyof RemoteCallSettings, { name: string; min: 
   maxConcurrent: { name: 'REMOTE_MAX_CONCURRENT', min: 1 },
   maxQueued: { name: 'REMOTE_MAX_QUEUED', min: 0 },
   connections: { name: 'REMOTE_CONNECTIONS', min: 1 },
+  maxBatch: { name: 'REMOTE_MAX_BATCH', min: 1, max: 256 },
 };
 
 const serviceUrlVariable = (module: string) => `SERVICE_URL_${module.toUpperCase()}`;
@@ -131,13 +135,14 @@ export function loadPlacement(
   // breaker and bulkhead (REMOTE_…_MONOLITH overrides them).
   for (const module of new Set([...remote.keys()].map(serviceOf))) {
     const resolved = { ...REMOTE_CALL_DEFAULTS };
-    for (const [key, { name, min }] of Object.entries(SETTINGS_VARIABLES) as [keyof RemoteCallSettings, { name: string; min: number }][]) {
+    for (const [key, { name, min, max }] of Object.entries(SETTINGS_VARIABLES) as [keyof RemoteCallSettings, { name: string; min: number; max?: number }][]) {
       for (const variable of [name, `${name}_${module.toUpperCase()}`]) {
         const given = value(variable);
         if (given === undefined) continue;
         const number = Number(given);
-        if (!Number.isInteger(number) || number < min) problems.push(`${variable}: an integer of at least ${min}`);
-        else resolved[key] = number;
+        if (!Number.isInteger(number) || number < min || (max !== undefined && number > max)) {
+          problems.push(`${variable}: an integer of at least ${min}${max === undefined ? '' : ` and at most ${max}`}`);
+        } else resolved[key] = number;
       }
     }
     settings.set(module, resolved);

@@ -181,7 +181,8 @@ describe('the remote transport', () => {
   it('should refuse calls beyond its bulkhead at once instead of queueing them without end', async () => {
     const held: ServerResponse[] = [];
     const target = await service((_, __, response) => held.push(response));
-    const remote = transport(target.url, { maxConcurrent: 2, maxQueued: 1, retries: 0 });
+    // Each call alone (maxBatch 1), so that the stand-in holds one request per call.
+    const remote = transport(target.url, { maxConcurrent: 2, maxQueued: 1, retries: 0, maxBatch: 1 });
     const inFlight = [call(remote, new Look('a')), call(remote, new Look('b')), call(remote, new Look('c'))];
     await expect(call(remote, new Look('d'))).rejects.toBeInstanceOf(ServiceBusyError);
     const deadline = Date.now() + 2_000;
@@ -191,5 +192,104 @@ describe('the remote transport', () => {
     while (held.length < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     for (const response of held.splice(0)) json(response, 200, { result: { seen: 'late' } });
     expect(await Promise.all(inFlight)).toEqual([{ seen: 'late' }, { seen: 'late' }, { seen: 'late' }]);
+  });
+
+  describe('calls made together', () => {
+    const asUser = (userId: string) => ({ requestId: `req-${userId}`, correlationId: `corr-${userId}`, causationId: `req-${userId}`, traceparent: null, endUser: { userId, email: `${userId}@shop.test`, roles: ['customer'] } });
+
+    /** Answers a batch call by call: `answer(call)` gives each one's answer object. */
+    const batchAnswering = (answer: (call: { message: { what: string } }) => unknown) => (request: IncomingMessage, body: string, response: ServerResponse) => {
+      if (!request.url!.endsWith('/batch')) {
+        const alone = JSON.parse(body) as { what?: string; line?: string };
+        return json(response, 200, { result: { seen: alone.what ?? alone.line } });
+      }
+      const { calls } = JSON.parse(body) as { calls: { message: { what: string } }[] };
+      json(response, 200, { answers: calls.map(answer) });
+    };
+
+    it('should send the calls of one type made in the same turn as one batch, each with its own credential, ids and deadline, and give each its own answer', async () => {
+      const target = await service(
+        batchAnswering((call) =>
+          call.message.what === 'taken' ? { error: { code: 'REMOTE_TEST.TAKEN', kind: 'conflict', message: 'taken' } } : { result: { seen: call.message.what } },
+        ),
+      );
+      const remote = transport(target.url);
+      // Credentials are signed once per end user and then reused: signed ahead here, so that
+      // the three calls are ready in the same turn (a first signature takes a few turns).
+      for (const i of [0, 1, 2]) await requestContext.run(asUser(`u-${i}`), () => call(remote, new Look('warm')));
+      target.hits.length = 0;
+      const answers = await Promise.all(
+        ['a', 'taken', 'c'].map((what, i) => requestContext.run(asUser(`u-${i}`), () => call(remote, new Look(what), 1_500).catch((e: unknown) => e))),
+      );
+      expect(answers[0]).toEqual({ seen: 'a' });
+      expect(answers[1]).toBeInstanceOf(DomainError);
+      expect(answers[1]).toMatchObject({ code: 'REMOTE_TEST.TAKEN', kind: 'conflict' });
+      expect(answers[2]).toEqual({ seen: 'c' });
+
+      expect(target.hits).toHaveLength(1);
+      const [hit] = target.hits;
+      expect(hit!.path).toBe('/internal/rpc/remote_test.Look/batch');
+      // The request's own credential is the sender's, with no end user.
+      const senderToken = /^Bearer (.+)$/.exec(String(hit!.headers.authorization))![1]!;
+      expect(await new ServiceTokenVerifier(SECRET).verify(senderToken)).toEqual({ service: 'ordering', endUser: undefined });
+      const { calls } = JSON.parse(hit!.body) as { calls: { credential: string; deadlineMs: number; requestId: string; correlationId: string; message: { what: string } }[] };
+      // In the order they were ready to go (each waited for its credential), so matched by message.
+      expect(calls.map((c) => c.message.what).sort()).toEqual(['a', 'c', 'taken']);
+      for (const c of calls) {
+        const i = ['a', 'taken', 'c'].indexOf(c.message.what);
+        expect(c).toMatchObject({ requestId: `req-u-${i}`, correlationId: `corr-u-${i}` });
+        expect(c.deadlineMs).toBeGreaterThan(1_000);
+        expect(c.deadlineMs).toBeLessThanOrEqual(1_500);
+        expect((await new ServiceTokenVerifier(SECRET).verify(c.credential)).endUser?.userId).toBe(`u-${i}`);
+      }
+    });
+
+    it('should keep calls of other types, and a call made later, out of the batch', async () => {
+      const target = await service(batchAnswering((call) => ({ result: { seen: call.message.what } })));
+      const remote = transport(target.url);
+      const first = await Promise.all([call(remote, new Look('a')), call(remote, new Look('b')), call(remote, new Append('line'))]);
+      expect(first).toEqual([{ seen: 'a' }, { seen: 'b' }, { seen: 'line' }]);
+      expect(await call(remote, new Look('later'))).toEqual({ seen: 'later' });
+      expect(target.hits.map((h) => h.path).sort()).toEqual([
+        '/internal/rpc/remote_test.Append',
+        '/internal/rpc/remote_test.Look',
+        '/internal/rpc/remote_test.Look/batch',
+      ]);
+    });
+
+    it('should give up a call of a batch at its own deadline while the others get their answers', async () => {
+      const held: ServerResponse[] = [];
+      const target = await service((request, _, response) => (request.url!.endsWith('/batch') ? held.push(response) : json(response, 200, { result: { seen: 'warm' } })));
+      const remote = transport(target.url, { retries: 0 });
+      await call(remote, new Look('warm')); // the credential, signed ahead (see above)
+      const quick = call(remote, new Look('quick'), 100).catch((e: unknown) => e);
+      const patient = call(remote, new Look('patient'), 5_000);
+      expect(await quick).toBeInstanceOf(ServiceUnavailableError);
+      expect(held).toHaveLength(1); // one request carried both, and it is still open
+      json(held[0]!, 200, { answers: [{ result: { seen: 'too late' } }, { result: { seen: 'patient' } }] });
+      expect(await patient).toEqual({ seen: 'patient' });
+    });
+
+    it("should give every call of a batch refused as a whole the refusal, and count a lost batch as each call's lost answer", async () => {
+      let lose = false;
+      const target = await service((request, _, response) =>
+        lose ? request.socket.destroy() : json(response, 401, { error: { code: 'PLATFORM.SERVICE_CREDENTIAL_INVALID', kind: 'unauthorized', message: 'no' } }),
+      );
+      const remote = transport(target.url, { retries: 0, breakerFailures: 4 });
+      const refused = await Promise.all([call(remote, new Look('a')), call(remote, new Look('b'))].map((p) => p.catch((e: unknown) => e)));
+      for (const error of refused) expect(error).toMatchObject({ code: 'PLATFORM.SERVICE_CREDENTIAL_INVALID', kind: 'unauthorized' });
+      lose = true;
+      const lost = await Promise.all([1, 2, 3, 4].map((i) => call(remote, new Look(`x${i}`)).catch((e: unknown) => e)));
+      for (const error of lost) expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect(target.hits).toHaveLength(2); // one batch each time
+      expect(remote.health().remote_test!.circuit).toBe('open'); // four lost answers, though one request
+    });
+
+    it('should send every call alone when batching is turned off (maxBatch 1)', async () => {
+      const target = await service(batchAnswering((call) => ({ result: { seen: call.message.what } })));
+      const remote = transport(target.url, { maxBatch: 1 });
+      expect(await Promise.all([call(remote, new Look('a')), call(remote, new Look('b'))])).toEqual([{ seen: 'a' }, { seen: 'b' }]);
+      expect(target.hits.map((h) => h.path)).toEqual(['/internal/rpc/remote_test.Look', '/internal/rpc/remote_test.Look']);
+    });
   });
 });

@@ -24,6 +24,7 @@ import type { ContractInfo } from '../contracts/contract-type.js';
 import { DomainError } from '../contracts/domain-error.js';
 import { requestContext } from '../logging/request-context.js';
 import type { CallLimits, ContractTransport } from './contract-transport.js';
+import { CallNotAnswered, RemoteCallBatches, type CallAnswer } from './remote-call-batches.js';
 import { decodeResult, encodeMessage, fromErrorEnvelope, isErrorEnvelope } from './wire-codec.js';
 
 /**
@@ -85,9 +86,11 @@ export interface RemoteModuleHealth {
  *   its callers nothing while it is down;
  * - a bulkhead, so one slow service cannot hold every connection or pending request;
  * - a timeout per attempt, inside the caller's own deadline.
+ * Calls of one contract type made in the same turn travel together (remote-call-batches.ts).
  */
 class RemoteService {
   private readonly pool: Pool;
+  private readonly batches: RemoteCallBatches;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly bulkhead: BulkheadPolicy;
   private readonly once: IPolicy;
@@ -101,6 +104,7 @@ class RemoteService {
     logger: Logger,
   ) {
     this.pool = new Pool(url, { connections: settings.connections, keepAliveTimeout: 30_000, pipelining: 1 });
+    this.batches = new RemoteCallBatches(this.pool, settings.maxBatch, () => signer.tokenFor(undefined));
     const lostAnswer = handleWhen((error) => error instanceof ServiceUnavailableError);
     this.breaker = circuitBreaker(lostAnswer, {
       halfOpenAfter: settings.breakerOpenMs,
@@ -151,37 +155,26 @@ class RemoteService {
   }
 
   private async post<R>(info: ContractInfo, body: string, limits: CallLimits, signal: AbortSignal): Promise<R> {
-    const remainingMs = limits.deadlineAt - Date.now();
-    if (remainingMs <= 0) throw new ServiceUnavailableError(`${info.wireName}: the caller's deadline has passed`);
+    if (limits.deadlineAt <= Date.now()) throw new ServiceUnavailableError(`${info.wireName}: the caller's deadline has passed`);
     const context = requestContext.current();
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      authorization: `Bearer ${await this.signer.tokenFor(context?.endUser)}`,
-      'x-deadline-ms': String(remainingMs),
-    };
-    if (context) {
-      headers['x-request-id'] = context.requestId;
-      headers['x-correlation-id'] = context.correlationId;
-      if (context.traceparent) headers.traceparent = context.traceparent;
-    }
-    let statusCode: number;
-    let text: string;
+    let answer: CallAnswer;
     try {
-      const answer = await this.pool.request({ path: `/internal/rpc/${info.wireName}`, method: 'POST', headers, body, signal });
-      statusCode = answer.statusCode;
-      text = await answer.body.text();
+      answer = await this.batches.send({
+        wireName: info.wireName,
+        body,
+        credential: await this.signer.tokenFor(context?.endUser),
+        deadlineAt: limits.deadlineAt,
+        context,
+        signal,
+      });
     } catch (error) {
+      if (!(error instanceof CallNotAnswered)) throw error;
       if (signal.aborted) throw new ServiceUnavailableError(`${info.wireName} did not answer in time`);
-      throw new ServiceUnavailableError(`${this.service} could not be reached: ${(error as Error).message}`);
+      throw new ServiceUnavailableError(`${this.service} could not be reached: ${error.message}`);
     }
-    let decoded: { result?: unknown; error?: unknown } | undefined;
-    try {
-      decoded = JSON.parse(text) as typeof decoded;
-    } catch {
-      decoded = undefined;
-    }
-    if (statusCode === 200 && decoded && typeof decoded === 'object') return decodeResult<R>(decoded);
-    if (decoded && isErrorEnvelope(decoded.error)) throw fromErrorEnvelope(decoded.error);
+    const { statusCode, decoded } = answer as { statusCode: number; decoded: { result?: unknown; error?: unknown } | undefined };
+    if (decoded && typeof decoded === 'object' && isErrorEnvelope(decoded.error)) throw fromErrorEnvelope(decoded.error);
+    if (statusCode === 200 && decoded && typeof decoded === 'object' && !Array.isArray(decoded)) return decodeResult<R>(decoded);
     // Not our protocol: a proxy's error page, a process shutting down, something else on the port.
     throw new ServiceUnavailableError(`${this.service} answered ${statusCode} without a result`);
   }

@@ -3,10 +3,15 @@ import type { Logger } from 'pino';
 import { draining } from '../bootstrap/draining.js';
 import { requestContext } from '../logging/request-context.js';
 import { PROBLEM_CONTENT_TYPE } from './problem-details.js';
+import { SAFE_REQUEST_ID, TRACEPARENT } from './request-id.js';
 
-const SAFE_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
-// W3C Trace Context: version-traceid-parentid-flags, lower-case hex.
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the internal RPC endpoint on a batch: how many calls it carried (logged). */
+    rpcCalls?: number;
+  }
+}
 
 /**
  * Fastify-level behaviour of the edge that runs outside Nest's routing: request ids
@@ -40,7 +45,7 @@ export function configureHttpEdge(app: NestFastifyApplication, logger: Logger): 
     requestContext.run(
       {
         requestId: request.id,
-        correlationId: typeof correlation === 'string' && SAFE_ID.test(correlation) ? correlation : request.id,
+        correlationId: typeof correlation === 'string' && SAFE_REQUEST_ID.test(correlation) ? correlation : request.id,
         causationId: request.id,
         traceparent: typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : null,
       },
@@ -57,6 +62,8 @@ export function configureHttpEdge(app: NestFastifyApplication, logger: Logger): 
         url: request.url.split('?')[0],
         statusCode: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        // A batch of internal calls (rpc-endpoint.ts) says how many it carried.
+        ...(request.rpcCalls ? { calls: request.rpcCalls } : {}),
       },
       'request completed',
     );
