@@ -220,16 +220,21 @@ function rpcCallsOf(shop, from, to) {
   const byWireName = {};
   const byProcess = {};
   const calleeMs = {};
+  const requests = {};
   for (const p of shop.processes) {
     for (const line of accessLogLines(p.logFile, from, to)) {
       if (!line.url?.startsWith(RPC_PREFIX)) continue;
-      const wireName = line.url.slice(RPC_PREFIX.length);
-      byWireName[wireName] = (byWireName[wireName] ?? 0) + 1;
-      byProcess[p.name] = (byProcess[p.name] ?? 0) + 1;
-      calleeMs[wireName] = (calleeMs[wireName] ?? 0) + (Number(line.durationMs) || 0);
+      // A batch (`…/<wire name>/batch`) logs one line with the number of calls it carried.
+      const wireName = line.url.slice(RPC_PREFIX.length).replace(/\/batch$/, '');
+      const calls = Number(line.calls) || 1;
+      byWireName[wireName] = (byWireName[wireName] ?? 0) + calls;
+      byProcess[p.name] = (byProcess[p.name] ?? 0) + calls;
+      requests[wireName] = (requests[wireName] ?? 0) + 1;
+      // Each call of a batch waited for the whole batch: the batch's time counts for each.
+      calleeMs[wireName] = (calleeMs[wireName] ?? 0) + calls * (Number(line.durationMs) || 0);
     }
   }
-  return { byWireName, byProcess, calleeMs };
+  return { byWireName, byProcess, calleeMs, requests };
 }
 
 /**
@@ -480,7 +485,11 @@ export default {
     for (const r of result.rows.filter((x) => x.rpcPerOrder > 0)) {
       const calls = Object.entries(r.rpcPerOrderByWireName)
         .sort((a, b) => b[1] - a[1])
-        .map(([wireName, n]) => `${wireName} ${n.toFixed(2)} (${r.calleeMsByWireName[wireName].toFixed(2)} ms in the callee)`);
+        .map(
+          ([wireName, n]) =>
+            `${wireName} ${n.toFixed(2)} in ${(r.rpcRequestsPerOrderByWireName?.[wireName] ?? n).toFixed(2)} requests ` +
+            `(${(n / (r.rpcRequestsPerOrderByWireName?.[wireName] || n)).toFixed(1)} calls per request; ${r.calleeMsByWireName[wireName].toFixed(2)} ms in the callee)`,
+        );
       const answeredBy = Object.entries(r.rpcPerOrderByProcess).map(([name, n]) => `${name} ${n.toFixed(2)}`);
       lines.push(
         `internal RPC calls per confirmed order (${r.label}): ${r.rpcPerOrder.toFixed(2)}, answered by ${answeredBy.join(', ')}:\n  ${calls.join('\n  ')}`,
@@ -538,6 +547,7 @@ export default {
       };
       const calls = perOrder((r) => r.rpc.byWireName);
       const calleeMs = perOrder((r) => r.rpc.calleeMs);
+      const requests = perOrder((r) => r.rpc.requests ?? {});
       return {
         target: key,
         placement: key,
@@ -564,6 +574,8 @@ export default {
           ]),
         ),
         rpcPerOrderByWireName: calls,
+        // HTTP requests per order by wire name: fewer than the calls when calls travel in batches.
+        rpcRequestsPerOrderByWireName: requests,
         rpcPerOrderByProcess: perOrder((r) => r.rpc.byProcess),
         // Mean time the callee spent on one call of each kind (its access log's durationMs).
         calleeMsByWireName: Object.fromEntries(Object.keys(calls).map((w) => [w, calleeMs[w] / calls[w]])),

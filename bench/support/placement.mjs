@@ -160,7 +160,7 @@ export function accessLogLines(logFile, fromMs, toMs) {
       continue;
     }
     const at = Date.parse(entry.time);
-    if (at >= fromMs && at <= toMs) lines.push({ url: entry.url, durationMs: entry.durationMs, statusCode: entry.statusCode });
+    if (at >= fromMs && at <= toMs) lines.push({ url: entry.url, durationMs: entry.durationMs, statusCode: entry.statusCode, calls: entry.calls });
   }
   return lines;
 }
