@@ -1,5 +1,6 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { PlatformModule, type PlatformResources } from './platform/platform.module.js';
+import { RoutingManifestModule } from './platform/http/routing-manifest.module.js';
 import type { NotificationSender } from './modules/notifications/sender/notification-sender.js';
 import type { PaymentProvider } from './modules/payments/provider/payment-provider.js';
 import { CatalogModule } from './modules/catalog/catalog.module.js';
@@ -51,12 +52,21 @@ const MODULE_DEFINITIONS: Record<ModuleName, (resources: PlatformResources, edge
 /** The composition root: the only place (with src/extracted/) that imports module definitions. */
 @Module({})
 export class AppModule {
-  /** The platform and the modules `resources.placement` hosts here, and nothing of the others. */
+  /**
+   * The platform and the modules `resources.placement` hosts here, and nothing of the
+   * others; and the routing manifest, which every process derives from every module's
+   * definition (hosted here or not), so each answers the same one.
+   */
   static forRoot(resources: PlatformResources, edges: OutsideEdges = {}): DynamicModule {
     const hosted = resources.placement.hosted as readonly ModuleName[];
+    const modules = MONOLITH_MODULES.map((name) => ({ name, definition: MODULE_DEFINITIONS[name](resources, edges) }));
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot(resources), ...MONOLITH_MODULES.filter((m) => hosted.includes(m)).map((m) => MODULE_DEFINITIONS[m](resources, edges))],
+      imports: [
+        PlatformModule.forRoot(resources),
+        RoutingManifestModule.forRoot(modules),
+        ...modules.filter((m) => hosted.includes(m.name)).map((m) => m.definition),
+      ],
     };
   }
 }
