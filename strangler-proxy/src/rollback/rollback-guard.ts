@@ -1,0 +1,123 @@
+import type { Logger } from 'pino';
+import type { RouteConfig } from '../config/route-config.js';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import type { RouteWeights } from '../state/route-weights.js';
+import { RollingWindow, type WindowSnapshot } from './rolling-window.js';
+
+type Thresholds = RouteConfig['rollback'];
+
+interface Watch {
+  window: RollingWindow;
+  /** No verdict before this time: judging is once a second, not once a request. */
+  nextVerdictAt: number;
+  /** A rollBack() is in flight (Redis may be slow): do not send another. */
+  rollingBack: boolean;
+}
+
+/**
+ * Watches each split route's extracted side and rolls the route back to weight 0 when
+ * its window's failure rate or p99 latency passes the route's thresholds.
+ *
+ * A verdict needs `minRequests` in the window: with a handful of requests one error is
+ * a 20% error rate, and Flagger's and Argo Rollouts' users report canaries rolled back
+ * (or promoted) on exactly that. Already rolled back, nothing more happens; an
+ * operator's new weight starts a fresh window, so the requests that caused the rollback
+ * do not judge the next attempt.
+ */
+export class RollbackGuard {
+  private readonly watches = new Map<string, Watch>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly weights: RouteWeights,
+    private readonly metrics: GatewayMetrics,
+    private readonly logger: Logger,
+    options: { now?: () => number } = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    // A rollback (here or on another replica) or an operator's weight ends the window
+    // that judged the route: requests still in flight at the rollback would otherwise
+    // count against the operator's next try.
+    weights.onChange((route, state) => {
+      if (state.source !== 'file') this.forget(route);
+    });
+  }
+
+  /** For every finished extracted-side request of a split route. */
+  observe(route: { name: string; rollback: Thresholds }, latencyMs: number, failed: boolean): void {
+    const now = this.now();
+    let watch = this.watches.get(route.name);
+    if (watch === undefined || watch.window.windowSeconds !== route.rollback.windowSeconds) {
+      // First request, or the routes file changed the window's length: a fresh window.
+      watch = { window: new RollingWindow(route.rollback.windowSeconds), nextVerdictAt: 0, rollingBack: false };
+      this.watches.set(route.name, watch);
+    }
+    watch.window.record(latencyMs, failed, now);
+    if (now < watch.nextVerdictAt || watch.rollingBack) return;
+    watch.nextVerdictAt = now + 1_000;
+    this.judge(route.name, route.rollback, watch, now);
+  }
+
+  /** A route's window (for the admin API). */
+  windowOf(route: string): WindowSnapshot | undefined {
+    return this.watches.get(route)?.window.snapshot(this.now());
+  }
+
+  /** Forgets a route's window: a fresh one judges it from the next request. */
+  forget(route: string): void {
+    this.watches.delete(route);
+  }
+
+  private judge(name: string, thresholds: Thresholds, watch: Watch, now: number): void {
+    if (this.weights.stateOf(name).source === 'rollback') return;
+    const figures = watch.window.snapshot(now);
+    if (figures.requests < thresholds.minRequests) return;
+    const reason = breach(figures, thresholds);
+    if (reason === undefined) return;
+
+    watch.rollingBack = true;
+    this.weights.rollBack(name, reason).then(
+      (changed) => {
+        watch.rollingBack = false;
+        // false: another replica rolled it back first and logged it there.
+        if (!changed) return;
+        this.metrics.rolledBack(name);
+        this.logger.error(
+          {
+            route: name,
+            requests: figures.requests,
+            failures: figures.failures,
+            errorRate: figures.errorRate,
+            p99Ms: figures.p99Ms,
+            windowSeconds: thresholds.windowSeconds,
+            maxErrorRate: thresholds.maxErrorRate,
+            maxP99Ms: thresholds.maxP99Ms,
+          },
+          `route ${name} rolled back to weight 0: ${reason}`,
+        );
+      },
+      (error: unknown) => {
+        // Tried again at the next verdict, a second later.
+        watch.rollingBack = false;
+        this.logger.error({ route: name, err: error, reason }, `could not roll route ${name} back (${reason}): ${(error as Error).message}`);
+      },
+    );
+  }
+}
+
+/** Why the figures fail the thresholds, stated with the figures; undefined if they pass. */
+function breach(figures: WindowSnapshot, thresholds: Thresholds): string | undefined {
+  const over = `over ${thresholds.windowSeconds} s`;
+  if (figures.errorRate > thresholds.maxErrorRate) {
+    return `5xx rate ${short(figures.errorRate)} ${over} (${figures.failures} of ${figures.requests} requests) > ${thresholds.maxErrorRate}`;
+  }
+  if (figures.p99Ms > thresholds.maxP99Ms) {
+    return `p99 ${Math.round(figures.p99Ms)} ms ${over} (${figures.requests} requests) > ${thresholds.maxP99Ms} ms`;
+  }
+  return undefined;
+}
+
+/** 0.42, 0.417, 1: three significant digits, no trailing zeros. */
+function short(value: number): string {
+  return String(Number(value.toPrecision(3)));
+}

@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { RouteWeights, type WeightState } from './route-weights.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const DEADLINE = { timeout: 5_000, interval: 10 };
+
+function capturedLogger() {
+  const lines: Array<{ level: number; msg: string } & Record<string, unknown>> = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { logger, lines };
+}
+
+describe('RouteWeights in one process (no Redis)', () => {
+  it('runs each route at its file weight until an operator sets one, then back after a reset', async () => {
+    const weights = await RouteWeights.open({ namespace: 'unused', logger: capturedLogger().logger });
+    weights.setFileWeights({ payments: 30, catalog: 0 });
+    expect(weights.weightOf('payments')).toBe(30);
+    expect(weights.stateOf('payments')).toEqual({ weight: 30, source: 'file' });
+
+    const set = await weights.setByOperator('payments', 60);
+    expect(set).toMatchObject({ weight: 60, source: 'operator' });
+    expect(Date.parse(set.at!)).not.toBeNaN();
+    // The operator's weight wins over a reloaded file...
+    weights.setFileWeights({ payments: 10, catalog: 0 });
+    expect(weights.weightOf('payments')).toBe(60);
+    // ...until it is reset: then the file's current weight holds.
+    expect(await weights.reset('payments')).toEqual({ weight: 10, source: 'file' });
+    expect(weights.weightOf('payments')).toBe(10);
+    await weights.close();
+  });
+
+  it('keeps a rolled-back route at 0 whatever the file says, until an operator sets a weight', async () => {
+    const weights = await RouteWeights.open({ namespace: 'unused', logger: capturedLogger().logger });
+    weights.setFileWeights({ payments: 50 });
+    expect(await weights.rollBack('payments', '5xx rate 0.42 over 30 s (84 of 200 requests) > 0.05')).toBe(true);
+    expect(weights.stateOf('payments')).toMatchObject({ weight: 0, source: 'rollback', reason: '5xx rate 0.42 over 30 s (84 of 200 requests) > 0.05' });
+    // Only the first call changes it.
+    expect(await weights.rollBack('payments', 'again')).toBe(false);
+    expect(weights.stateOf('payments').reason).toMatch(/^5xx rate 0.42/);
+
+    weights.setFileWeights({ payments: 80 });
+    expect(weights.weightOf('payments')).toBe(0);
+
+    await weights.setByOperator('payments', 20);
+    expect(weights.stateOf('payments')).toMatchObject({ weight: 20, source: 'operator' });
+    // An operator's weight can be rolled back again.
+    expect(await weights.rollBack('payments', 'p99 2400 ms over 30 s (200 requests) > 2000 ms')).toBe(true);
+    expect(weights.weightOf('payments')).toBe(0);
+    await weights.close();
+  });
+
+  it('tells listeners of each change once, and forgets routes the file no longer has', async () => {
+    const weights = await RouteWeights.open({ namespace: 'unused', logger: capturedLogger().logger });
+    const changes: Array<[string, WeightState]> = [];
+    weights.onChange((route, state) => changes.push([route, state]));
+    weights.setFileWeights({ payments: 10, catalog: 5 });
+    weights.setFileWeights({ payments: 10, catalog: 5 }); // the same file again: no change
+    await weights.setByOperator('catalog', 40);
+    weights.setFileWeights({ payments: 10 });
+    expect(changes.map(([route, state]) => [route, state.weight, state.source])).toEqual([
+      ['payments', 10, 'file'],
+      ['catalog', 5, 'file'],
+      ['catalog', 40, 'operator'],
+      ['catalog', 0, 'file'],
+    ]);
+    expect(weights.stateOf('catalog')).toEqual({ weight: 0, source: 'file' });
+    // Re-added, it starts from the file again: the operator's value went with the route.
+    weights.setFileWeights({ payments: 10, catalog: 5 });
+    expect(weights.stateOf('catalog')).toEqual({ weight: 5, source: 'file' });
+    await weights.close();
+  });
+
+  it('refuses a weight outside 0–100 and a route the file does not have', async () => {
+    const weights = await RouteWeights.open({ namespace: 'unused', logger: capturedLogger().logger });
+    weights.setFileWeights({ payments: 10 });
+    await expect(weights.setByOperator('payments', 101)).rejects.toThrow(/0 to 100/);
+    await expect(weights.setByOperator('payments', Number.NaN)).rejects.toThrow(/0 to 100/);
+    await expect(weights.setByOperator('nope', 10)).rejects.toThrow(/no route named "nope"/);
+    expect(() => weights.setFileWeights({ payments: -1 })).toThrow(/0 to 100/);
+    expect(weights.weightOf('payments')).toBe(10);
+    await weights.close();
+  });
+
+  it('keeps a change in its own process', async () => {
+    const one = await RouteWeights.open({ namespace: 'same', logger: capturedLogger().logger });
+    const two = await RouteWeights.open({ namespace: 'same', logger: capturedLogger().logger });
+    one.setFileWeights({ payments: 10 });
+    two.setFileWeights({ payments: 10 });
+    await one.setByOperator('payments', 70);
+    expect(one.weightOf('payments')).toBe(70);
+    expect(two.weightOf('payments')).toBe(10);
+    await Promise.all([one.close(), two.close()]);
+  });
+});
+
+describe('RouteWeights shared through Redis', () => {
+  let redis: Redis;
+  const namespaces: string[] = [];
+  const opened: RouteWeights[] = [];
+
+  beforeAll(async () => {
+    redis = new Redis(REDIS_URL, { lazyConnect: true });
+    await redis.connect();
+  });
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((weights) => weights.close()));
+    for (const namespace of namespaces.splice(0)) {
+      const keys = await redis.keys(`${namespace}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+    }
+  });
+
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  async function replica(namespace: string, refreshMs?: number): Promise<RouteWeights> {
+    const weights = await RouteWeights.open({ redisUrl: REDIS_URL, namespace, logger: capturedLogger().logger, ...(refreshMs ? { refreshMs } : {}) });
+    weights.setFileWeights({ payments: 10, catalog: 0 });
+    opened.push(weights);
+    return weights;
+  }
+
+  function freshNamespace(): string {
+    const namespace = `test-weights-${randomUUID()}`;
+    namespaces.push(namespace);
+    return namespace;
+  }
+
+  it("lets every replica see another's operator weight, rollback and reset", async () => {
+    const namespace = freshNamespace();
+    const one = await replica(namespace);
+    const two = await replica(namespace);
+    const seenByTwo: Array<[string, WeightState]> = [];
+    two.onChange((route, state) => seenByTwo.push([route, state]));
+
+    await one.setByOperator('payments', 60);
+    await vi.waitFor(() => expect(two.stateOf('payments')).toMatchObject({ weight: 60, source: 'operator' }), DEADLINE);
+
+    expect(await two.rollBack('payments', '5xx rate 0.5 over 30 s (100 of 200 requests) > 0.05')).toBe(true);
+    expect(two.weightOf('payments')).toBe(0);
+    await vi.waitFor(() => expect(one.stateOf('payments')).toMatchObject({ weight: 0, source: 'rollback', reason: '5xx rate 0.5 over 30 s (100 of 200 requests) > 0.05' }), DEADLINE);
+
+    await one.reset('payments');
+    await vi.waitFor(() => expect(two.stateOf('payments')).toEqual({ weight: 10, source: 'file' }), DEADLINE);
+
+    // Each change reached the other replica's listeners exactly once.
+    expect(seenByTwo.map(([route, state]) => [route, state.weight, state.source])).toEqual([
+      ['payments', 60, 'operator'],
+      ['payments', 0, 'rollback'],
+      ['payments', 10, 'file'],
+    ]);
+  });
+
+  it('rolls back once when two replicas try at the same moment: the first wins', async () => {
+    const namespace = freshNamespace();
+    const one = await replica(namespace);
+    const two = await replica(namespace);
+    const results = await Promise.all([one.rollBack('payments', 'from one'), two.rollBack('payments', 'from two')]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = results[0] ? 'from one' : 'from two';
+    await vi.waitFor(() => {
+      expect(one.stateOf('payments')).toMatchObject({ weight: 0, source: 'rollback', reason: winner });
+      expect(two.stateOf('payments')).toMatchObject({ weight: 0, source: 'rollback', reason: winner });
+    }, DEADLINE);
+    expect(await one.rollBack('payments', 'later')).toBe(false);
+  });
+
+  it('keeps the changes across a restart', async () => {
+    const namespace = freshNamespace();
+    const first = await replica(namespace);
+    await first.setByOperator('payments', 45);
+    await first.rollBack('catalog', 'p99 3000 ms over 30 s (80 requests) > 2000 ms');
+    await first.close();
+
+    const restarted = await replica(namespace);
+    expect(restarted.stateOf('payments')).toMatchObject({ weight: 45, source: 'operator' });
+    expect(restarted.stateOf('catalog')).toMatchObject({ weight: 0, source: 'rollback' });
+  });
+
+  it('catches up by re-reading when a change message was missed', async () => {
+    const namespace = freshNamespace();
+    const weights = await replica(namespace, 50);
+    // A change written behind the replicas' backs: no message is published.
+    await redis.hset(`${namespace}:weights`, 'payments', JSON.stringify({ weight: 90, source: 'operator', at: new Date().toISOString() }));
+    await redis.incr(`${namespace}:weights:version`);
+    await vi.waitFor(() => expect(weights.stateOf('payments')).toMatchObject({ weight: 90, source: 'operator' }), DEADLINE);
+  });
+
+  it('ignores an unreadable stored weight instead of running the route at it', async () => {
+    const namespace = freshNamespace();
+    await redis.hset(`${namespace}:weights`, 'payments', '{"weight":500,"source":"operator"}');
+    const weights = await replica(namespace);
+    expect(weights.stateOf('payments')).toEqual({ weight: 10, source: 'file' });
+  });
+
+  it('refuses to open when Redis cannot be reached, without printing the password', async () => {
+    const error = await RouteWeights.open({ redisUrl: 'redis://:s3cret-pass@127.0.0.1:1', namespace: freshNamespace(), logger: capturedLogger().logger }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(/could not reach Redis at 127\.0\.0\.1:1/);
+    expect(error?.message).not.toContain('s3cret-pass');
+  });
+});
