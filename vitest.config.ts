@@ -33,7 +33,16 @@ export default defineConfig({
         test: {
           name: 'shop',
           include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
-          exclude: [...configDefaults.exclude, 'test/scenarios/**', 'test/placement/**'],
+          exclude: [...configDefaults.exclude, 'test/scenarios/**', 'test/placement/**', 'test/gateway/**'],
+        },
+      },
+      // The strangler gateway (strangler-proxy/): its units, and the gateway as a child
+      // process in front of real upstreams (test/gateway/).
+      {
+        extends: true,
+        test: {
+          name: 'gateway',
+          include: ['strangler-proxy/**/*.spec.ts', 'test/gateway/**/*.spec.ts'],
         },
       },
       // Placements of their own (a killed payments service, services of every module, each

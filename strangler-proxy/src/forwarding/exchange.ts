@@ -1,0 +1,33 @@
+import type { MirroredRequest, ShadowComparer } from '../shadow/shadow-comparer.js';
+import type { ActiveRoute } from '../routing/route-table.js';
+import type { Side } from '../routing/sticky-split.js';
+import type { Instance, UpstreamGroup } from '../upstreams/upstream-group.js';
+
+/** One request's journey through the gateway: where it was sent, and what came of it. */
+export interface Exchange {
+  requestId: string;
+  /** The route it matched; undefined: the monolith's traffic. */
+  route: ActiveRoute | undefined;
+  /** The route's name, or 'monolith' (metrics, limits, logs). */
+  routeName: string;
+  /** Where the split (or the override) sent it first. */
+  chosen: Side;
+  /** Where it is being answered from now (the monolith after a fallback). */
+  side: Side;
+  group: UpstreamGroup;
+  instance: Instance;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
+  /** May be retried once on the monolith if the extracted side gives no answer. */
+  fallbackAllowed: boolean;
+  fellBack: boolean;
+  /** The request's body, read into memory because it may be replayed (see gateway.ts); undefined: streamed. */
+  body: Buffer | undefined;
+  /** The upstream's socket timed out (504 rather than 502). */
+  timedOut: boolean;
+  /** Set when the monolith's answer to a shadowed read must be compared. */
+  shadow: ShadowComparer | undefined;
+  shadowMaxBytes: number;
+  /** The request as forwarded, for the mirror. */
+  mirror: MirroredRequest | undefined;
+}
