@@ -1,5 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
@@ -36,7 +38,11 @@ import { waitFor } from './wait-for.js';
  *   scenarios in one placement; `npx vitest run test/scenarios` in all four.
  *
  * Either answers HTTP routed to the process hosting each route's module, SQL on the
- * database, and what each process logged: what a user or an operator can observe,
+ * database, and what each process logged. With `gateway: true` (the shared placements
+ * that extract modules), the public API goes through the strangler gateway
+ * (`node dist/strangler-proxy/main.js`), which routes each extracted module's prefixes,
+ * read from the monolith's routing manifest, to its service; the operators' `/ops/`
+ * endpoints still go to the process hosting the module asked about. That is: what a user or an operator can observe,
  * and nothing of a process's insides, so the same scenario runs in every placement.
  */
 export const PLACEMENT_NAMES = ['monolith', 'serializing', 'payments-inventory', 'all-but-ordering'] as const;
@@ -90,6 +96,8 @@ export interface PlacementInfo {
   /** EVENTS_QUEUE_PREFIX of its processes (their BullMQ queues and throttle counters in Redis). */
   queuePrefix: string;
   processes: PlacementProcessInfo[];
+  /** The gateway in front of the public API, when the placement has one. */
+  gateway?: { url: string; logFile: string };
 }
 
 declare module 'vitest' {
@@ -146,6 +154,8 @@ export interface StartPlacementOptions {
   readyTimeoutMs?: number;
   /** Processes not started with the others (a service that has never run yet); `restart` starts one. */
   notStarted?: string[];
+  /** Put the strangler gateway in front, sending each extracted module's routes (by module name) to its service. */
+  gateway?: boolean;
 }
 
 /**
@@ -259,10 +269,22 @@ export async function startPlacement(name: PlacementName, options: StartPlacemen
     throw new Error(`placement ${name} did not start: ${(error as Error).message}`);
   }
 
+  let gateway: { process: SpawnedProcess; url: string; logFile: string; dir: string } | undefined;
+  if (options.gateway && extracted.length) {
+    try {
+      gateway = await startPlacementGateway(name, run, urlOf(MONOLITH), extracted.map((module) => ({ module, url: urlOf(module) })));
+    } catch (error) {
+      await stopAll('SIGKILL');
+      await cleanUp();
+      throw new Error(`placement ${name} did not start its gateway: ${(error as Error).message}`);
+    }
+  }
+
   const info: PlacementInfo = {
     name,
     databaseUrl: database.url,
     queuePrefix,
+    ...(gateway ? { gateway: { url: gateway.url, logFile: gateway.logFile } } : {}),
     processes: [...members.values()].map((member) => ({
       name: member.name,
       modules: member.modules,
@@ -304,12 +326,61 @@ export async function startPlacement(name: PlacementName, options: StartPlacemen
     },
     stop() {
       stopped ??= (async () => {
+        await gateway?.process.stop('SIGTERM');
+        if (gateway) rmSync(gateway.dir, { recursive: true, force: true });
         await stopAll('SIGTERM');
         await cleanUp();
       })();
       return stopped;
     },
   };
+}
+
+/**
+ * The strangler gateway in front of a placement: the monolith as its default upstream,
+ * and one route per extracted module, by module name (so the prefixes come from the
+ * monolith's routing manifest), at weight 100, without fallback (the monolith does not
+ * host those modules) and without rate limits (every test client is 127.0.0.1).
+ */
+async function startPlacementGateway(
+  name: PlacementName,
+  run: RunContext,
+  monolithUrl: string,
+  services: { module: string; url: string }[],
+): Promise<{ process: SpawnedProcess; url: string; logFile: string; dir: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'placement-gateway-'));
+  const routesFile = path.join(dir, 'routes.json');
+  writeFileSync(
+    routesFile,
+    JSON.stringify({
+      monolith: { instances: [monolithUrl] },
+      rateLimits: { perClientAddress: null, perUser: null },
+      routes: services.map(({ module, url }) => ({ name: module, module, target: { instances: [url] }, weight: 100, fallback: false })),
+    }),
+  );
+  const port = await freePort();
+  const toRunLog = runLogFile(run.runLogDir, `placement-${name}-gateway`);
+  const spawned = spawnShopProcess({
+    entry: distEntry('strangler-proxy/main.js'),
+    port,
+    env: { PATH: process.env.PATH ?? '', GATEWAY_HOST: '127.0.0.1', GATEWAY_ROUTES_FILE: routesFile, LOG_LEVEL: 'info' },
+    toRunLog,
+    label: `the gateway of placement ${name}`,
+    readyPath: '/_gateway/health',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await spawned.ready();
+    // Routes by module name are active once the monolith's manifest has arrived.
+    await waitFor(async () => ((await (await fetch(`${url}/_gateway/health`)).json()) as { manifest: string }).manifest === 'loaded', {
+      what: `the gateway of placement ${name} to read the routing manifest`,
+    });
+  } catch (error) {
+    await spawned.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return { process: spawned, url, logFile: toRunLog.file, dir };
 }
 
 interface Member {
@@ -423,7 +494,7 @@ export async function superviseSharedPlacements(
   const start = (name: PlacementName, entry: Supervised) => {
     const since = Date.now();
     entry.started ??= stopIdle(name)
-      .then(() => startPlacement(name, { run }))
+      .then(() => startPlacement(name, { run, gateway: true }))
       .then(
         (placement) => {
           console.info(`placement ${name}: ${placement.info.processes.length} process(es) ready in ${Date.now() - since} ms`);
@@ -557,6 +628,7 @@ function clientOf(
   };
   const urls = new Map(info.processes.map((proc) => [proc.name, proc.url]));
   const http = routedHttpClient((path, options) => {
+    if (info.gateway && !path.startsWith('/ops/')) return info.gateway.url;
     const module = moduleOfRoute(path, options);
     return urls.get(module === undefined ? MONOLITH : hostOf(module))!;
   });
