@@ -82,7 +82,9 @@ export class Gateway implements GatewayState {
       this.config.timeouts.upstreamMs,
     );
     this.admin = new AdminApi(this, settings.adminToken, logger);
-    this.server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => this.handle(req, res));
+    // Node checks header and request timeouts every connectionsCheckingInterval (30 s by
+    // default): checked every second, a slow client is cut off near its deadline.
+    this.server = createServer({ keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 }, (req, res) => this.handle(req, res));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head));
     this.server.on('clientError', (error, socket) => {
       // A malformed request or a client too slow with its headers: answered and closed here.
@@ -296,7 +298,8 @@ export class Gateway implements GatewayState {
       group,
       instance,
       startedAt,
-      fallbackAllowed: side === 'extracted' && Boolean(route?.config.fallback) && replayable,
+      replayable: replayable && ((side === 'extracted' && Boolean(route?.config.fallback)) || group.instances.length > 1),
+      retried: false,
       fellBack,
       body: undefined,
       timedOut: false,
@@ -310,16 +313,16 @@ export class Gateway implements GatewayState {
       exchange.mirror = { method: method as 'GET' | 'HEAD', url: req.url ?? '/', headers: { ...req.headers } as Record<string, string | string[]> };
     }
     res.once('close', () => this.finished(req, res, exchange));
-    if (exchange.fallbackAllowed && !safeRead) {
-      // An idempotent write that may be sent again on the monolith: its body is read
-      // first (up to 1 MiB), so that it can be. A larger or unsized body streams
-      // through as usual, without the fallback.
+    if (exchange.replayable && !safeRead) {
+      // An idempotent write that may be sent again: its body is read first (up to
+      // 1 MiB), so that it can be. A larger or unsized body streams through as usual,
+      // without a second try.
       const length = Number(req.headers['content-length'] ?? (req.headers['transfer-encoding'] ? NaN : 0));
       if (Number.isFinite(length) && length <= REPLAY_LIMIT_BYTES) {
         this.readBody(req, res, exchange);
         return;
       }
-      exchange.fallbackAllowed = false;
+      exchange.replayable = false;
     }
     this.forwarder.forward(req, res);
   }
@@ -373,20 +376,28 @@ export class Gateway implements GatewayState {
     const route = exchange.route;
     const elapsedMs = performance.now() - exchange.startedAt;
     if (exchange.side === 'extracted' && route && route.config.mode === 'split') this.rollback.observe({ name: route.name, rollback: route.config.rollback }, elapsedMs, true);
-    if (exchange.side === 'extracted' && exchange.fallbackAllowed && !res.headersSent && !res.destroyed) {
-      const monolith = this.monolith.pick();
-      if (monolith) {
+    if (exchange.replayable && !exchange.retried && !res.headersSent && !res.destroyed) {
+      // Nothing has reached the client yet: an idempotent request is sent once more, to
+      // the monolith if the extracted side failed it (fallback), else to another
+      // instance of the same upstream.
+      const toMonolith = exchange.side === 'extracted' && Boolean(route?.config.fallback);
+      const group = toMonolith ? this.monolith : exchange.group;
+      const next = group.pick();
+      if (next && next !== exchange.instance) {
         this.logger.info(
-          { requestId: exchange.requestId, route: exchange.routeName, instance: exchange.instance.url, err: error.message },
-          `${exchange.routeName}: no answer from the extracted side; retried on the monolith`,
+          { requestId: exchange.requestId, route: exchange.routeName, instance: exchange.instance.url, retriedOn: next.url, err: error.message },
+          toMonolith ? `${exchange.routeName}: no answer from the extracted side; retried on the monolith` : `${group.name}: no answer from ${exchange.instance.url}; retried on ${next.url}`,
         );
-        exchange.side = 'monolith';
-        exchange.fellBack = true;
-        exchange.group = this.monolith;
-        exchange.instance = monolith;
+        exchange.retried = true;
+        if (toMonolith) {
+          exchange.side = 'monolith';
+          exchange.fellBack = true;
+          this.metrics.fallback(exchange.routeName);
+        }
+        exchange.group = group;
+        exchange.instance = next;
         exchange.timedOut = false;
-        this.metrics.fallback(exchange.routeName);
-        this.forwarder.resend(req, res, monolith);
+        this.forwarder.resend(req, res, next);
         return;
       }
     }
@@ -449,7 +460,8 @@ export class Gateway implements GatewayState {
       group,
       instance,
       startedAt: performance.now(),
-      fallbackAllowed: false,
+      replayable: false,
+      retried: false,
       fellBack: false,
       body: undefined,
       timedOut: false,

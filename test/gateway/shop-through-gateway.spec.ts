@@ -27,7 +27,7 @@ describe('the shop behind the gateway, payments and inventory extracted', () => 
       .map((line) => JSON.parse(line) as { url: string; route: string; side: string; status: number });
 
   it("should route each module's public paths to the process that hosts it, from the monolith's manifest", async () => {
-    const manifest = await fetch(`${shop.info.processes.find((p) => p.name === 'monolith')!.url}/.well-known/routing-manifest`).then((r) => r.json());
+    const manifest = (await fetch(`${shop.info.processes.find((p) => p.name === 'monolith')!.url}/.well-known/routing-manifest`).then((r) => r.json())) as { modules: Record<string, string[]> };
     expect(manifest.modules.payments).toContain('/api/v1/payments');
     expect(manifest.modules.ordering).toContain('/api/v1/orders');
 

@@ -18,8 +18,15 @@ export interface Exchange {
   instance: Instance;
   /** performance.now() when the request arrived. */
   startedAt: number;
-  /** May be retried once on the monolith if the extracted side gives no answer. */
-  fallbackAllowed: boolean;
+  /**
+   * May be sent again once if its upstream gives no answer: idempotent (GET, HEAD, or
+   * an Idempotency-Key), and somewhere to send it (the monolith, for a route with
+   * fallback; another instance of the same upstream otherwise).
+   */
+  replayable: boolean;
+  /** It has been sent again already: never twice. */
+  retried: boolean;
+  /** It was answered by the monolith instead of the extracted side it was meant for. */
   fellBack: boolean;
   /** The request's body, read into memory because it may be replayed (see gateway.ts); undefined: streamed. */
   body: Buffer | undefined;
