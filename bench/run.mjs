@@ -17,7 +17,7 @@ import { fmt, renderTable } from './support/table.mjs';
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 
 /** Every scenario, in run order; each is bench/scenarios/<name>.mjs. */
-const SCENARIOS = ['product-read', 'event-delivery', 'contract-call', 'checkout'];
+const SCENARIOS = ['product-read', 'event-delivery', 'contract-call', 'checkout', 'gateway'];
 
 const ROW_COLUMNS = [
   { header: 'target', value: (r) => r.target, align: 'left' },
