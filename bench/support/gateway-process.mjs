@@ -45,7 +45,7 @@ export function gatewayRoutes({ upstreamUrl, routePrefix, withLimitsAndSplit }) 
 
 /**
  * Writes `<workDir>/<name>.routes.json`, starts the gateway with `workers` cluster
- * workers (GATEWAY_WORKERS) on a free port and waits until GET /_gateway/health answers
+ * workers (PROXY_WORKERS) on a free port (its admin API on another) and waits until the admin port's GET /health answers
  * 200. With `redisUrl` (needed for more than one worker) it shares its state through
  * that Redis under a random namespace. Resolves to { child, baseUrl, routesFile, namespace, redisUrl }.
  */
@@ -57,17 +57,21 @@ export async function startGateway({ name, workDir, upstreamUrl, routePrefix, wo
   const routesFile = path.join(workDir, `${name}.routes.json`);
   fs.writeFileSync(routesFile, `${JSON.stringify(gatewayRoutes({ upstreamUrl, routePrefix, withLimitsAndSplit }), null, 2)}\n`);
   const port = await freePort();
+  const adminPort = await freePort();
   const env = { ...process.env };
   for (const key of Object.keys(env)) {
     if (INHERITED_KEYS_DROPPED.includes(key) || INHERITED_PREFIXES_DROPPED.some((prefix) => key.startsWith(prefix))) delete env[key];
   }
   Object.assign(env, {
-    GATEWAY_PORT: String(port),
-    GATEWAY_HOST: '127.0.0.1',
-    GATEWAY_ROUTES_FILE: routesFile,
-    GATEWAY_WORKERS: String(workers),
+    PROXY_PORT: String(port),
+    PROXY_HOST: '127.0.0.1',
+    PROXY_ADMIN_PORT: String(adminPort),
+    PROXY_ADMIN_TOKEN: randomBytes(16).toString('hex'),
+    PROXY_STATE_FILE: path.join(workDir, `${name}.state.json`),
+    STRANGLER_ROUTES: routesFile,
+    PROXY_WORKERS: String(workers),
     // Its own Redis keys (`<namespace>:…`), removed by forgetGatewayKeys when it is done.
-    GATEWAY_NAMESPACE: namespace,
+    PROXY_NAMESPACE: namespace,
     // No access-log line per request (production logs at info); warnings still show.
     LOG_LEVEL: 'warn',
     // The gateway refuses several workers without Redis (each would keep its own weights
@@ -83,7 +87,7 @@ export async function startGateway({ name, workDir, upstreamUrl, routePrefix, wo
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
-    await waitForHttpOk(`${baseUrl}/_gateway/health`, { child, timeoutMs: 20_000 });
+    await waitForHttpOk(`http://127.0.0.1:${adminPort}/health`, { child, timeoutMs: 20_000 });
   } catch (error) {
     await child.stop();
     await forgetGatewayKeys({ redisUrl, namespace });

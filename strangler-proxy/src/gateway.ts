@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AdminApi, type GatewayState, type RouteReport } from './admin/admin-api.js';
-import type { GatewayConfig } from './config/route-config.js';
+import { upstreamSchema, type GatewayConfig, type UpstreamConfig } from './config/route-config.js';
 import { RouteFile } from './config/route-file.js';
 import { ManifestSource } from './config/routing-manifest.js';
 import { clientAddressOf, plainAddress, prepareUpstreamHeaders, requestIdOf } from './forwarding/client-edge.js';
@@ -11,6 +11,7 @@ import type { Exchange } from './forwarding/exchange.js';
 import { Forwarder } from './forwarding/forwarder.js';
 import { sendProblem } from './forwarding/problems.js';
 import { GatewayRateLimits } from './limits/rate-limits.js';
+import { VerifiedUsers } from './limits/verified-user.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { RollbackGuard } from './rollback/rollback-guard.js';
 import { canonicalPath, isInternalPath, RouteTable, type ActiveRoute } from './routing/route-table.js';
@@ -22,12 +23,21 @@ import { UpstreamGroup } from './upstreams/upstream-group.js';
 export interface GatewaySettings {
   port: number;
   host: string;
+  /** The admin API and metrics: never on the public port. */
+  adminPort: number;
+  adminHost: string;
   routesFile: string;
+  /** The monolith, when the routes file names none. */
+  monolithUrl: string;
+  /** Where operator weights, modes and rollbacks are kept without Redis, so a restart keeps them. */
+  stateFile: string;
+  /** The shop's public keys, for per-user limits (default: the monolith's /.well-known/jwks.json). */
+  jwksUrl?: string;
   /** Shared weights and rate-limit counters (every replica and worker sees the same). */
   redisUrl: string | undefined;
   /** Prefix of the gateway's Redis keys: replicas of one gateway share it. */
   namespace: string;
-  /** Bearer token of the admin API (`/_gateway/…`); unset: only `/_gateway/health` answers. */
+  /** Bearer token of the admin API; unset: only its `/health` answers. */
   adminToken: string | undefined;
   workerLabel: string;
 }
@@ -47,6 +57,7 @@ type GatewayRequest = IncomingMessage & { exchange?: Exchange };
  */
 export class Gateway implements GatewayState {
   private readonly server: Server;
+  private readonly adminServer: Server;
   private config: GatewayConfig;
   private table: RouteTable;
   private monolith: UpstreamGroup;
@@ -57,6 +68,8 @@ export class Gateway implements GatewayState {
   private limitsEnabled: boolean;
   private readonly forwarder: Forwarder;
   private readonly admin: AdminApi;
+  /** Who a request's access token says it is, once its signature is checked against the shop's keys (made when a per-user limit is first used). */
+  private users: VerifiedUsers | undefined;
 
   private constructor(
     private readonly settings: GatewaySettings,
@@ -68,7 +81,7 @@ export class Gateway implements GatewayState {
     private readonly redis: Redis | undefined,
   ) {
     this.config = routeFile.current;
-    this.monolith = new UpstreamGroup('monolith', this.config.monolith, logger);
+    this.monolith = new UpstreamGroup('monolith', this.monolithConfigOf(this.config), logger);
     this.table = RouteTable.build(this.config, manifest.current(), logger);
     this.trusted = new Set(this.config.trustedProxies.map(plainAddress));
     this.limits = this.createLimits(this.config);
@@ -78,10 +91,12 @@ export class Gateway implements GatewayState {
       {
         answered: (exchange, answer) => this.answered(exchange, answer),
         lost: (exchange, req, res, error) => this.lost(exchange, req, res, error),
+        brokenOff: (exchange) => this.brokenOff(exchange),
       },
       this.config.timeouts.upstreamMs,
     );
     this.admin = new AdminApi(this, settings.adminToken, logger);
+    this.adminServer = createServer({ keepAliveTimeout: 5_000 }, (req, res) => this.admin.handle(req, res, canonicalPath(req.url ?? '/'), requestIdOf(req.headers)));
     // Node checks header and request timeouts every connectionsCheckingInterval (30 s by
     // default): checked every second, a slow client is cut off near its deadline.
     this.server = createServer({ keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 }, (req, res) => this.handle(req, res));
@@ -94,13 +109,16 @@ export class Gateway implements GatewayState {
     });
     this.applyTimeouts(this.config);
     this.applyUpstreams(this.config);
-    weights.setFileWeights(fileWeightsOf(this.config));
+    weights.setFileRoutes(fileRoutesOf(this.config));
     for (const route of this.config.routes) metrics.weight(route.name, weights.weightOf(route.name));
     weights.onChange((route, state) => {
       metrics.weight(route, state.weight);
       // An operator's new weight is judged by a fresh window, not by the one that rolled it back.
       if (state.source !== 'rollback') this.rollback.forget(route);
-      this.logger.info({ route, weight: state.weight, source: state.source, reason: state.reason }, `route ${route} now runs at weight ${state.weight} (${state.source})`);
+      this.logger.info(
+        { route, weight: state.weight, source: state.source, mode: state.mode, modeSource: state.modeSource, reason: state.reason },
+        `route ${route} now runs in ${state.mode} mode at weight ${state.weight} (${state.source})`,
+      );
     });
     routeFile.onChange((config) => this.apply(config));
     manifest.onChange(() => {
@@ -112,23 +130,40 @@ export class Gateway implements GatewayState {
 
   static async start(settings: GatewaySettings, logger: Logger): Promise<Gateway> {
     const routeFile = await RouteFile.open(settings.routesFile, logger);
-    const monolithUrl = routeFile.current.monolith.instances[0]!;
+    const monolithUrl = routeFile.current.monolith?.instances[0] ?? settings.monolithUrl;
     const manifest = new ManifestSource(monolithUrl, logger);
     await manifest.start();
-    const weights = await RouteWeights.open({ redisUrl: settings.redisUrl, namespace: settings.namespace, logger });
+    const weights = await RouteWeights.open({ redisUrl: settings.redisUrl, namespace: settings.namespace, logger, stateFile: settings.stateFile });
     const redis = settings.redisUrl ? new Redis(settings.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 }) : undefined;
     redis?.on('error', (error) => logger.warn({ err: error.message }, 'gateway: Redis for rate limits is unreachable; limiting in memory meanwhile'));
     const gateway = new Gateway(settings, logger, routeFile, manifest, weights, new GatewayMetrics({ workerLabel: settings.workerLabel }), redis);
-    await new Promise<void>((resolve, reject) => {
-      gateway.server.once('error', reject);
-      gateway.server.listen(settings.port, settings.host, () => resolve());
-    });
-    logger.info({ port: gateway.port, routes: gateway.config.routes.map((r) => r.name) }, 'gateway listening');
+    const listen = (server: Server, port: number, host: string) =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+    await listen(gateway.adminServer, settings.adminPort, settings.adminHost);
+    await listen(gateway.server, settings.port, settings.host);
+    logger.info({ port: gateway.port, adminPort: gateway.adminPort, routes: gateway.config.routes.map((r) => r.name) }, 'gateway listening');
     return gateway;
   }
 
   get port(): number {
     return (this.server.address() as AddressInfo).port;
+  }
+
+  get adminPort(): number {
+    return (this.adminServer.address() as AddressInfo).port;
+  }
+
+  private verifiedUsers(): VerifiedUsers {
+    this.users ??= new VerifiedUsers(this.settings.jwksUrl ?? `${this.monolith.instances[0]!.url}/.well-known/jwks.json`, this.logger);
+    return this.users;
+  }
+
+  /** The routes file's monolith, or MONOLITH_URL with the default instance settings. */
+  private monolithConfigOf(config: GatewayConfig): UpstreamConfig {
+    return config.monolith ?? upstreamSchema.parse({ instances: [this.settings.monolithUrl] });
   }
 
   private createLimits(config: GatewayConfig): GatewayRateLimits {
@@ -155,7 +190,7 @@ export class Gateway implements GatewayState {
     }
     this.applyTimeouts(config);
     this.applyUpstreams(config);
-    this.weights.setFileWeights(fileWeightsOf(config));
+    this.weights.setFileRoutes(fileRoutesOf(config));
   }
 
   private applyTimeouts(config: GatewayConfig): void {
@@ -168,9 +203,10 @@ export class Gateway implements GatewayState {
   }
 
   private applyUpstreams(config: GatewayConfig): void {
-    if (!this.monolith.sameAs(config.monolith)) {
+    const monolith = this.monolithConfigOf(config);
+    if (!this.monolith.sameAs(monolith)) {
       this.monolith.close();
-      this.monolith = new UpstreamGroup('monolith', config.monolith, this.logger);
+      this.monolith = new UpstreamGroup('monolith', monolith, this.logger);
     }
     const names = new Set(config.routes.map((route) => route.name));
     for (const [name, group] of this.targets) {
@@ -185,27 +221,22 @@ export class Gateway implements GatewayState {
         group?.close();
         this.targets.set(route.name, new UpstreamGroup(route.name, route.target, this.logger));
       }
+      // Every route has its comparer, whatever its mode now: an operator can switch a
+      // route to shadow at any time (PUT /routes/<name>/mode).
       const shadow = this.shadows.get(route.name);
-      if (route.mode === 'shadow') {
-        if (shadow) shadow.updateSettings(route.shadow);
-        else {
-          this.shadows.set(
-            route.name,
-            new ShadowComparer(
-              route.name,
-              route.shadow,
-              {
-                extracted: () => this.targets.get(route.name)?.pick()?.url,
-                monolith: () => this.monolith.pick()?.url,
-              },
-              this.logger,
-              { onOutcome: (outcome) => this.metrics.shadow(route.name, outcome) },
-            ),
-          );
-        }
-      } else if (shadow) {
-        this.shadows.delete(route.name);
-        void shadow.close();
+      if (shadow) shadow.updateSettings(route.shadow);
+      else {
+        const comparer = new ShadowComparer(
+          route.name,
+          route.shadow,
+          {
+            extracted: () => this.targets.get(route.name)?.pick()?.url,
+            monolith: () => this.monolith.pick()?.url,
+          },
+          this.logger,
+          { onOutcome: (outcome) => this.metrics.shadow(route.name, outcome) },
+        );
+        this.shadows.set(route.name, comparer);
       }
     }
     for (const [name, shadow] of this.shadows) {
@@ -220,13 +251,16 @@ export class Gateway implements GatewayState {
     const startedAt = performance.now();
     const requestId = requestIdOf(req.headers);
     res.setHeader('x-request-id', requestId);
-    const path = canonicalPath(req.url ?? '/');
-    if (isInternalPath(path)) {
-      sendProblem(res, 404, 'NOT_FOUND', 'No route answers this path.', requestId);
+    const url = req.url ?? '/';
+    const refusal = refusalOf(url, req.headers.connection);
+    if (refusal) {
+      res.setHeader('connection', 'close');
+      sendProblem(res, 400, 'BAD_REQUEST', refusal, requestId);
       return;
     }
-    if (path === '/_gateway' || path.startsWith('/_gateway/')) {
-      this.admin.handle(req, res, path, requestId);
+    const path = canonicalPath(url);
+    if (isInternalPath(path)) {
+      sendProblem(res, 404, 'NOT_FOUND', 'No route answers this path.', requestId);
       return;
     }
     const clientAddress = clientAddressOf(req, this.trusted);
@@ -235,9 +269,15 @@ export class Gateway implements GatewayState {
       this.dispatch(req, res, route, clientAddress, requestId, startedAt);
       return;
     }
-    const user = userOf(req.headers);
-    this.limits.consume(route?.name ?? 'monolith', clientAddress, user).then(
+    // Per-user budgets charge only users whose token identity really signed: a forged
+    // token naming someone else must not spend (and exhaust) that user's budget.
+    const user = this.config.rateLimits.perUser ? this.verifiedUsers().userOf(req.headers.authorization) : undefined;
+    (user instanceof Promise ? user : Promise.resolve(user))
+      .then((verified) => this.limits.consume(route?.name ?? 'monolith', clientAddress, verified))
+      .then(
       (verdict) => {
+        // The client may have gone while the limiter answered.
+        if (res.destroyed) return;
         if (verdict.allowed) return this.dispatch(req, res, route, clientAddress, requestId, startedAt);
         this.metrics.rateLimited(verdict.limit);
         sendProblem(res, 429, 'RATE_LIMITED', `Too many requests from this ${verdict.limit === 'user' ? 'user' : 'client address'}; retry later.`, requestId, {
@@ -247,9 +287,12 @@ export class Gateway implements GatewayState {
       (error: unknown) => {
         // A limiter that fails must not take the shop down with it: the request goes on.
         this.logger.warn({ err: (error as Error).message }, 'gateway: rate limiter failed; request let through');
-        this.dispatch(req, res, route, clientAddress, requestId, startedAt);
+        if (!res.destroyed) this.dispatch(req, res, route, clientAddress, requestId, startedAt);
       },
-    );
+    ).catch((error: unknown) => {
+      this.logger.error({ err: error, requestId }, 'gateway: request failed unexpectedly');
+      sendProblem(res, 502, 'GATEWAY_ERROR', 'The gateway failed this request.', requestId);
+    });
   }
 
   /** Where a request of `route` goes: the override, else the split by weight and stickiness; shadow routes answer from the monolith. */
@@ -257,7 +300,7 @@ export class Gateway implements GatewayState {
     if (!route) return 'monolith';
     const override = overrideOf(req.headers, this.config.headerOverride);
     if (override) return override;
-    if (route.config.mode !== 'split') return 'monolith';
+    if (this.weights.modeOf(route.name) !== 'split') return 'monolith';
     const weight = this.weights.weightOf(route.name);
     if (weight <= 0) return 'monolith';
     return sideOf(bucketOf(route.name, stickinessKeyOf(req.headers, route.config.stickiness, clientAddress)), weight);
@@ -268,9 +311,10 @@ export class Gateway implements GatewayState {
     const chosen = this.sideFor(req, route, clientAddress);
     const method = req.method ?? 'GET';
     const safeRead = method === 'GET' || method === 'HEAD';
-    let group = chosen === 'extracted' && route ? this.targets.get(route.name)! : this.monolith;
+    // (A reload may have removed the route while the limiter answered: then the monolith.)
+    let group = (chosen === 'extracted' && route && this.targets.get(route.name)) || this.monolith;
     let instance = group.pick();
-    let side: Side = chosen;
+    let side: Side = group === this.monolith ? 'monolith' : chosen;
     let fellBack = false;
     if (!instance && chosen === 'extracted' && route?.config.fallback) {
       // Every extracted instance is out of rotation: nothing has been sent anywhere yet, so the monolith takes it.
@@ -281,7 +325,7 @@ export class Gateway implements GatewayState {
       this.metrics.fallback(routeName);
       // The extracted side failed this request as surely as one that was refused: the
       // rollback guard must see it, or ejecting the instances would hide the outage from it.
-      if (route.config.mode === 'split') this.rollback.observe({ name: route.name, rollback: route.config.rollback }, 0, true);
+      this.observe(route, 0, true);
     }
     if (!instance) {
       sendProblem(res, 503, 'UPSTREAM_UNAVAILABLE', `No instance of ${group.name} is answering; retry shortly.`, requestId, { 'retry-after': '1' });
@@ -303,9 +347,13 @@ export class Gateway implements GatewayState {
       fellBack,
       body: undefined,
       timedOut: false,
-      shadow: route && safeRead && side === 'monolith' && chosen === 'monolith' ? this.shadows.get(route.name) : undefined,
+      shadow: route && safeRead && side === 'monolith' && chosen === 'monolith' && this.weights.modeOf(route.name) === 'shadow' ? this.shadows.get(route.name) : undefined,
       shadowMaxBytes: route?.config.shadow.maxBodyBytes ?? 0,
       mirror: undefined,
+      observed: false,
+      requestSentAt: undefined,
+      answeredAt: undefined,
+      clientWantsClose: wantsClose(req),
     };
     (req as GatewayRequest).exchange = exchange;
     prepareUpstreamHeaders(req, requestId, this.trusted.has(plainAddress(req.socket.remoteAddress)));
@@ -347,6 +395,10 @@ export class Gateway implements GatewayState {
 
   private answered(exchange: Exchange, answer: IncomingMessage): void {
     exchange.group.succeeded(exchange.instance);
+    // The client's own connection disposition, not the upstream's: its keep-alive or
+    // close is about the gateway's connection to it.
+    answer.headers.connection = exchange.clientWantsClose ? 'close' : 'keep-alive';
+    answer.once('end', () => (exchange.answeredAt = performance.now()));
     const comparer = exchange.shadow;
     if (!comparer) return;
     // The client's answer streams on; a copy of at most maxBodyBytes is kept for the comparison.
@@ -374,8 +426,7 @@ export class Gateway implements GatewayState {
   private lost(exchange: Exchange, req: IncomingMessage, res: ServerResponse, error: Error): void {
     exchange.group.failed(exchange.instance);
     const route = exchange.route;
-    const elapsedMs = performance.now() - exchange.startedAt;
-    if (exchange.side === 'extracted' && route && route.config.mode === 'split') this.rollback.observe({ name: route.name, rollback: route.config.rollback }, elapsedMs, true);
+    if (exchange.side === 'extracted') this.observeExchange(exchange, true);
     if (exchange.replayable && !exchange.retried && !res.headersSent && !res.destroyed) {
       // Nothing has reached the client yet: an idempotent request is sent once more, to
       // the monolith if the extracted side failed it (fallback), else to another
@@ -397,6 +448,7 @@ export class Gateway implements GatewayState {
         exchange.group = group;
         exchange.instance = next;
         exchange.timedOut = false;
+        exchange.requestSentAt = undefined;
         this.forwarder.resend(req, res, next);
         return;
       }
@@ -411,10 +463,7 @@ export class Gateway implements GatewayState {
     const elapsedMs = performance.now() - exchange.startedAt;
     const status = res.statusCode;
     this.metrics.requestFinished(exchange.routeName, exchange.side, status, elapsedMs / 1000);
-    const route = exchange.route;
-    if (exchange.chosen === 'extracted' && exchange.side === 'extracted' && route && route.config.mode === 'split') {
-      this.rollback.observe({ name: route.name, rollback: route.config.rollback }, elapsedMs, status >= 500);
-    }
+    if (exchange.chosen === 'extracted' && exchange.side === 'extracted') this.observeExchange(exchange, status >= 500);
     if (this.logger.isLevelEnabled('info')) {
       this.logger.info(
         {
@@ -434,16 +483,20 @@ export class Gateway implements GatewayState {
   }
 
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    // Node removes its own error listener from an upgraded socket, and http-proxy adds
+    // one only once the upstream has answered: a reset meanwhile must not end the process.
+    socket.on('error', () => socket.destroy());
     const refuse = (status: number, reason: string) => {
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     };
+    if (refusalOf(req.url ?? '/', req.headers.connection)) return refuse(400, 'Bad Request');
     const path = canonicalPath(req.url ?? '/');
-    if (isInternalPath(path) || path.startsWith('/_gateway')) return refuse(404, 'Not Found');
+    if (isInternalPath(path)) return refuse(404, 'Not Found');
     const requestId = requestIdOf(req.headers);
     const clientAddress = clientAddressOf(req, this.trusted);
     const route = this.table.match(path);
     const chosen = this.sideFor(req, route, clientAddress);
-    let group = chosen === 'extracted' && route ? this.targets.get(route.name)! : this.monolith;
+    let group = (chosen === 'extracted' && route && this.targets.get(route.name)) || this.monolith;
     let instance = group.pick();
     if (!instance && chosen === 'extracted' && route?.config.fallback) {
       group = this.monolith;
@@ -468,8 +521,38 @@ export class Gateway implements GatewayState {
       shadow: undefined,
       shadowMaxBytes: 0,
       mirror: undefined,
+      observed: false,
+      requestSentAt: undefined,
+      answeredAt: undefined,
+      clientWantsClose: false,
     };
     this.forwarder.upgrade(req, socket, head);
+  }
+
+  /** The upstream broke off its answer midway: the client's answer cannot be completed, and it counts as a failure. */
+  private brokenOff(exchange: Exchange): void {
+    exchange.group.failed(exchange.instance);
+    if (exchange.side === 'extracted') this.observeExchange(exchange, true);
+    this.logger.warn({ requestId: exchange.requestId, route: exchange.routeName, side: exchange.side, instance: exchange.instance.url }, 'gateway: upstream broke off its answer');
+  }
+
+  /**
+   * One extracted-side outcome for the rollback guard, once per exchange. The latency
+   * is the upstream's: from the request fully sent to the answer fully read, so a slow
+   * client (uploading or downloading) does not make a healthy service look slow.
+   */
+  private observeExchange(exchange: Exchange, failed: boolean): void {
+    if (exchange.observed || !exchange.route) return;
+    exchange.observed = true;
+    const now = performance.now();
+    const from = exchange.requestSentAt ?? now;
+    const to = exchange.answeredAt ?? now;
+    this.observe(exchange.route, Math.max(0, to - from), failed);
+  }
+
+  private observe(route: ActiveRoute, latencyMs: number, failed: boolean): void {
+    if (this.weights.modeOf(route.name) !== 'split') return;
+    this.rollback.observe({ name: route.name, rollback: route.config.rollback }, latencyMs, failed);
   }
 
   // --- what the admin API reads and changes (GatewayState) ---
@@ -479,7 +562,7 @@ export class Gateway implements GatewayState {
       const active = this.table.routes.find((route) => route.name === config.name);
       return {
         name: config.name,
-        mode: config.mode,
+        mode: this.weights.modeOf(config.name),
         active: Boolean(active),
         prefixes: active?.prefixes ?? [],
         weight: this.weights.stateOf(config.name),
@@ -503,11 +586,17 @@ export class Gateway implements GatewayState {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeIdleConnections();
-    });
+    await Promise.all(
+      [this.server, this.adminServer].map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          }),
+      ),
+    );
     this.forwarder.close();
+    this.users?.close();
     this.routeFile.close();
     this.manifest.close();
     this.monolith.close();
@@ -519,12 +608,36 @@ export class Gateway implements GatewayState {
   }
 }
 
-function fileWeightsOf(config: GatewayConfig): Record<string, number> {
-  return Object.fromEntries(config.routes.map((route) => [route.name, route.weight]));
+function fileRoutesOf(config: GatewayConfig): Record<string, { weight: number; mode: 'split' | 'shadow' }> {
+  return Object.fromEntries(config.routes.map((route) => [route.name, { weight: route.weight, mode: route.mode }]));
 }
 
-/** The user a request is made for, for per-user limits: the JWT `sub`, read without verifying (the shop verifies). */
-function userOf(headers: IncomingMessage['headers']): string | undefined {
-  const key = stickinessKeyOf(headers, 'jwt-sub', '');
-  return key === '' ? undefined : key;
+
+
+/** Headers a client may not declare hop-by-hop: dropping them would change how the request is framed or addressed (request smuggling). */
+const END_TO_END = new Set(['content-length', 'transfer-encoding', 'host']);
+
+/**
+ * Requests refused before anything else: a raw backslash in the path (the URL parser
+ * upstream would read it as a slash, so `/\internal/rpc` would reach `/internal/rpc`
+ * past every check made on the path), and a Connection header naming a header that
+ * frames or addresses the request.
+ */
+function refusalOf(url: string, connection: string | undefined): string | undefined {
+  const query = url.indexOf('?');
+  const path = query < 0 ? url : url.slice(0, query);
+  if (path.includes('\\')) return 'A backslash is not allowed in a path.';
+  if (connection) {
+    for (const token of connection.split(',')) {
+      if (END_TO_END.has(token.trim().toLowerCase())) return `Connection may not name ${token.trim()}.`;
+    }
+  }
+  return undefined;
+}
+
+/** The client asked to close its connection after this answer (or speaks HTTP/1.0 without keep-alive). */
+function wantsClose(req: IncomingMessage): boolean {
+  const connection = req.headers.connection?.toLowerCase() ?? '';
+  if (req.httpVersion === '1.0') return !connection.includes('keep-alive');
+  return /(^|,)\s*close\s*(,|$)/.test(connection);
 }

@@ -43,7 +43,7 @@ describe('the gateway when the extracted side fails', () => {
   });
 
   const routeState = async () => {
-    const answer = await gateway!.http.get('/_gateway/routes', { token: gateway!.adminToken });
+    const answer = await gateway!.admin.get('/routes', { token: gateway!.adminToken });
     return answer.body.routes[0] as { weight: { weight: number; source: string; reason?: string }; window?: { requests: number } };
   };
 
@@ -112,7 +112,7 @@ describe('the gateway when the extracted side fails', () => {
     expect(rolledBack.state.weight.reason).toMatch(/\d/);
     // The rollback is logged with its figures, and shows in the metrics.
     expect(gateway.logs().some((line) => line.level === 50 && /roll/i.test(String(line.msg)))).toBe(true);
-    const metrics = (await gateway.http.get('/_gateway/metrics', { token: gateway.adminToken })).text;
+    const metrics = (await gateway.admin.get('/metrics', { token: gateway.adminToken })).text;
     expect(metrics).toMatch(/rollback[a-z_]*\{[^}]*route="payments"[^}]*\} 1/);
     expect(metrics).toMatch(/fallback[a-z_]*\{[^}]*route="payments"[^}]*\} [1-9]/);
     // It stays at 0 until an operator raises it again.

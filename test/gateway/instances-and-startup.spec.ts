@@ -36,7 +36,7 @@ describe('the gateway with several instances of an upstream', () => {
     upstreams.splice(upstreams.indexOf(b!), 1);
     // Every GET is answered (by a, on a second try when b refuses), and b is left out.
     for (let i = 0; i < 20; i++) expect(await servedBy()).toBe('a');
-    const monolithHealth = async () => (await gateway!.http.get('/_gateway/routes', { token: gateway!.adminToken })).body.monolith as { url: string; inRotation: boolean }[];
+    const monolithHealth = async () => (await gateway!.admin.get('/routes', { token: gateway!.adminToken })).body.monolith as { url: string; inRotation: boolean }[];
     expect((await monolithHealth()).find((i) => i.url === b!.url)!.inRotation).toBe(false);
 
     const back = await standInUpstream('b', undefined, { port });
@@ -69,7 +69,7 @@ describe('the gateway refusing to start', () => {
   /** Runs the gateway with `env` and answers its exit code and what it printed. */
   async function run(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
     const child = spawn(process.execPath, [distEntry('strangler-proxy/main.js')], {
-      env: { PATH: process.env.PATH ?? '', GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(await freePort()), ...env },
+      env: { PATH: process.env.PATH ?? '', PROXY_HOST: '127.0.0.1', PROXY_PORT: String(await freePort()), PROXY_ADMIN_PORT: String(await freePort()), PROXY_STATE_FILE: path.join(os.tmpdir(), `proxy-state-${process.pid}.json`), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -86,22 +86,22 @@ describe('the gateway refusing to start', () => {
   };
 
   it('should exit with code 2 naming each problem of a bad routes file', async () => {
-    const { code, output } = await run({ GATEWAY_ROUTES_FILE: routesFile(JSON.stringify({ monolith: { instances: ['http://127.0.0.1:1'] }, routes: [{ name: 'Payments!', prefixes: ['x'], target: { instances: [] }, weight: 101 }] })) });
+    const { code, output } = await run({ STRANGLER_ROUTES: routesFile(JSON.stringify({ monolith: { instances: ['http://127.0.0.1:1'] }, routes: [{ name: 'Payments!', prefixes: ['x'], target: { instances: [] }, weight: 101 }] })) });
     expect(code).toBe(2);
     for (const field of ['routes.0.name', 'routes.0.prefixes.0', 'routes.0.target.instances', 'routes.0.weight']) expect(output).toContain(field);
   });
 
   it('should exit with code 2 on a missing routes file, bad settings, or workers without Redis', async () => {
-    expect((await run({ GATEWAY_ROUTES_FILE: '/nonexistent/routes.json' })).code).toBe(2);
+    expect((await run({ STRANGLER_ROUTES: '/nonexistent/routes.json' })).code).toBe(2);
     const file = routesFile(JSON.stringify({ monolith: { instances: ['http://127.0.0.1:1'] } }));
-    const badPort = await run({ GATEWAY_ROUTES_FILE: file, GATEWAY_PORT: 'eighty' });
+    const badPort = await run({ STRANGLER_ROUTES: file, PROXY_PORT: 'eighty' });
     expect(badPort.code).toBe(2);
-    expect(badPort.output).toContain('GATEWAY_PORT');
-    const workers = await run({ GATEWAY_ROUTES_FILE: file, GATEWAY_WORKERS: '2' });
+    expect(badPort.output).toContain('PROXY_PORT');
+    const workers = await run({ STRANGLER_ROUTES: file, PROXY_WORKERS: '2' });
     expect(workers.code).toBe(2);
-    expect(workers.output).toMatch(/GATEWAY_WORKERS.*REDIS_URL/);
-    const token = await run({ GATEWAY_ROUTES_FILE: file, GATEWAY_ADMIN_TOKEN: 'short' });
+    expect(workers.output).toMatch(/PROXY_WORKERS.*REDIS_URL/);
+    const token = await run({ STRANGLER_ROUTES: file, PROXY_ADMIN_TOKEN: 'short' });
     expect(token.code).toBe(2);
-    expect(token.output).toContain('GATEWAY_ADMIN_TOKEN');
+    expect(token.output).toContain('PROXY_ADMIN_TOKEN');
   });
 });

@@ -41,7 +41,7 @@ describe('shadow mode', () => {
     for (let i = 0; i < 5; i++) served.push((await gateway.http.get(`/api/v1/catalog/products/planted-${i}`)).body.servedBy);
     expect(new Set(served)).toEqual(new Set(['monolith']));
     const shadow = await waitFor(async () => {
-      const routes = (await gateway.http.get('/_gateway/routes', { token: gateway.adminToken })).body.routes as { shadow: { compared: number; skipped: number; errors: number } }[];
+      const routes = (await gateway.admin.get('/routes', { token: gateway.adminToken })).body.routes as { shadow: { compared: number; skipped: number; errors: number } }[];
       const stats = routes[0]!.shadow as { compared: number; matched: number; mismatched: number; skipped: number; errors: number; noise: string[]; samples: { url: string; differences: string[] }[] };
       return stats.compared + stats.skipped + stats.errors >= 25 ? stats : undefined;
     }, { what: 'every mirrored request to be compared' });
@@ -70,7 +70,7 @@ describe('two replicas of the gateway', () => {
       rateLimits: { perClientAddress: { points: 30, durationSeconds: 60 }, perUser: null },
       routes: [{ name: 'payments', prefixes: ['/api/v1/payments'], target: upstreamOf(extracted), weight: 0, stickiness: 'client-address' }],
     };
-    const env = { REDIS_URL, GATEWAY_NAMESPACE: `gateway-replicas-${randomBytes(6).toString('hex')}` };
+    const env = { REDIS_URL, PROXY_NAMESPACE: `gateway-replicas-${randomBytes(6).toString('hex')}` };
     [first, second] = await Promise.all([startGateway({ routes, env }), startGateway({ routes, env })]);
   });
   afterAll(async () => {
@@ -82,12 +82,12 @@ describe('two replicas of the gateway', () => {
   it('should see a weight change made through either one', async () => {
     const servedBy = async (gateway: RunningGateway, from: string) => (await gateway.http.get('/api/v1/payments/1', { from })).body.servedBy;
     expect(await servedBy(second, '127.0.0.20')).toBe('monolith');
-    const set = await first.http.request('PUT', '/_gateway/routes/payments/weight', { token: first.adminToken, body: { weight: 100 } });
+    const set = await first.admin.request('PUT', '/routes/payments/weight', { token: first.adminToken, body: { weight: 100 } });
     expect(set.status).toBe(200);
     await waitFor(async () => (await servedBy(second, '127.0.0.20')) === 'extracted', { what: 'the second replica to apply the first one’s weight' });
-    const state = (await second.http.get('/_gateway/routes', { token: second.adminToken })).body.routes[0].weight;
+    const state = (await second.admin.get('/routes', { token: second.adminToken })).body.routes[0].weight;
     expect(state).toMatchObject({ weight: 100, source: 'operator' });
-    await second.http.request('PUT', '/_gateway/routes/payments/weight', { token: second.adminToken, body: { weight: 0 } });
+    await second.admin.request('PUT', '/routes/payments/weight', { token: second.adminToken, body: { weight: 0 } });
     await waitFor(async () => (await servedBy(first, '127.0.0.21')) === 'monolith', { what: 'the first replica to apply the second one’s weight' });
   });
 

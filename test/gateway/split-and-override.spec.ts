@@ -40,7 +40,7 @@ describe('the gateway splits a route by weight, sticky per user', () => {
   });
 
   const admin = (path: string, init: { method?: string; body?: unknown } = {}) =>
-    gateway.http.request(init.method ?? 'GET', path, { token: gateway.adminToken, body: init.body });
+    gateway.admin.request(init.method ?? 'GET', path, { token: gateway.adminToken, body: init.body });
 
   /** Sends `perUser` requests for each of `users`, 32 at a time; answers who served each user's requests. */
   async function sideOfEachUser(users: string[], perUser: number): Promise<Map<string, Set<string>>> {
@@ -79,7 +79,7 @@ describe('the gateway splits a route by weight, sticky per user', () => {
 
   it('should move users only from the monolith to the extracted side when the weight goes from 30 to 60', async () => {
     const before = await sideOfEachUser(users, 1);
-    const raised = await admin('/_gateway/routes/payments/weight', { method: 'PUT', body: { weight: 60 } });
+    const raised = await admin('/routes/payments/weight', { method: 'PUT', body: { weight: 60 } });
     expect(raised.status).toBe(200);
     expect(raised.body).toMatchObject({ weight: 60, source: 'operator' });
     const after = await sideOfEachUser(users, 1);
@@ -89,7 +89,7 @@ describe('the gateway splits a route by weight, sticky per user', () => {
     expect(nowExtracted / users.length).toBeGreaterThanOrEqual(0.57);
     expect(nowExtracted / users.length).toBeLessThanOrEqual(0.63);
     // Back to the file's weight, for the tests that follow.
-    expect((await admin('/_gateway/routes/payments/weight', { method: 'DELETE' })).body).toMatchObject({ weight: 30, source: 'file' });
+    expect((await admin('/routes/payments', { method: 'DELETE' })).body).toMatchObject({ weight: 30, source: 'file' });
   });
 
   it('should let a tester force either side with the override header, and stop obeying it once turned off', async () => {

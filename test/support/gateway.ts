@@ -13,6 +13,9 @@ export interface RunningGateway {
   url: string;
   port: number;
   http: HttpClient;
+  /** The admin API, on its own port; its requests need `adminToken`. */
+  admin: HttpClient;
+  adminUrl: string;
   adminToken: string;
   /** Replaces the routes file the way an operator's tool does (write aside, then rename over it). */
   writeRoutes(config: unknown): void;
@@ -39,21 +42,26 @@ export async function startGateway(options: { routes: unknown; env?: Record<stri
   write(options.routes);
   const adminToken = `gateway-admin-${randomBytes(12).toString('hex')}`;
   const port = await freePort();
+  const adminPort = await freePort();
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
   const spawned = spawnShopProcess({
     entry: distEntry('strangler-proxy/main.js'),
     port,
     env: {
       PATH: process.env.PATH ?? '',
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_ROUTES_FILE: routesFile,
-      GATEWAY_ADMIN_TOKEN: adminToken,
-      GATEWAY_NAMESPACE: `gateway-test-${randomBytes(6).toString('hex')}`,
+      PROXY_PORT: String(port),
+      PROXY_HOST: '127.0.0.1',
+      PROXY_ADMIN_PORT: String(adminPort),
+      STRANGLER_ROUTES: routesFile,
+      PROXY_ADMIN_TOKEN: adminToken,
+      PROXY_NAMESPACE: `gateway-test-${randomBytes(6).toString('hex')}`,
+      PROXY_STATE_FILE: path.join(dir, 'state.json'),
       LOG_LEVEL: 'info',
       ...options.env,
     },
     toRunLog: runLogFile(run.runLogDir, 'gateway'),
     label: 'the gateway',
-    readyPath: '/_gateway/health',
+    readyUrl: `${adminUrl}/health`,
   });
   void spawned.exited.then(() => rmSync(dir, { recursive: true, force: true }));
   await spawned.ready();
@@ -62,6 +70,8 @@ export async function startGateway(options: { routes: unknown; env?: Record<stri
     url,
     port,
     http: httpClient(url),
+    admin: httpClient(adminUrl),
+    adminUrl,
     adminToken,
     writeRoutes: write,
     output: spawned.output,
@@ -124,6 +134,12 @@ export async function standInUpstream(
     });
   });
   server.keepAliveTimeout = 30_000;
+  // Every socket, upgraded ones included (closeAllConnections knows only HTTP ones), so close() ends them all.
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -134,6 +150,7 @@ export async function standInUpstream(
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
       }),
   };
 }

@@ -359,20 +359,31 @@ async function startPlacementGateway(
     }),
   );
   const port = await freePort();
+  const adminPort = await freePort();
   const toRunLog = runLogFile(run.runLogDir, `placement-${name}-gateway`);
+  const health = `http://127.0.0.1:${adminPort}/health`;
   const spawned = spawnShopProcess({
     entry: distEntry('strangler-proxy/main.js'),
     port,
-    env: { PATH: process.env.PATH ?? '', GATEWAY_HOST: '127.0.0.1', GATEWAY_ROUTES_FILE: routesFile, LOG_LEVEL: 'info' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PROXY_PORT: String(port),
+      PROXY_HOST: '127.0.0.1',
+      PROXY_ADMIN_PORT: String(adminPort),
+      STRANGLER_ROUTES: routesFile,
+      PROXY_ADMIN_TOKEN: `placement-gateway-${randomBytes(12).toString('hex')}`,
+      PROXY_STATE_FILE: path.join(dir, 'state.json'),
+      LOG_LEVEL: 'info',
+    },
     toRunLog,
     label: `the gateway of placement ${name}`,
-    readyPath: '/_gateway/health',
+    readyUrl: health,
   });
   const url = `http://127.0.0.1:${port}`;
   try {
     await spawned.ready();
     // Routes by module name are active once the monolith's manifest has arrived.
-    await waitFor(async () => ((await (await fetch(`${url}/_gateway/health`)).json()) as { manifest: string }).manifest === 'loaded', {
+    await waitFor(async () => ((await (await fetch(health)).json()) as { manifest: string }).manifest === 'loaded', {
       what: `the gateway of placement ${name} to read the routing manifest`,
     });
   } catch (error) {

@@ -76,8 +76,8 @@ export interface SpawnOptions {
   toRunLog: (text: string) => void;
   /** Shown in failures. */
   label?: string;
-  /** What `ready()` polls for a 200 (default `/health/ready`). */
-  readyPath?: string;
+  /** What `ready()` polls for a 200 (default `/health/ready` on the process's port). */
+  readyUrl?: string;
 }
 
 /** Every shop process this process started that has not exited yet. */
@@ -143,7 +143,7 @@ export function spawnShopProcess(options: SpawnOptions): SpawnedProcess {
         state = await waitFor(
           async () => {
             if (exit) return 'exited' as const;
-            const answer = await fetch(`${url}${options.readyPath ?? '/health/ready'}`, { signal: AbortSignal.timeout(2_000) });
+            const answer = await fetch(options.readyUrl ?? `${url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
             return answer.ok ? ('ready' as const) : undefined;
           },
           { what: `${label} on ${url} to be ready`, timeoutMs, intervalMs: 50 },

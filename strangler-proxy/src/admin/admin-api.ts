@@ -33,19 +33,22 @@ export interface GatewayState {
 }
 
 const weightBody = z.object({ weight: z.number().min(0).max(100) }).strict();
+const modeBody = z.object({ mode: z.enum(['split', 'shadow']) }).strict();
 const MAX_BODY_BYTES = 4_096;
 
 /**
- * The gateway's own endpoints, under `/_gateway/` (never forwarded):
- * - `GET /_gateway/health`: 200 once the gateway serves; open to anyone (probes).
- * - with `Authorization: Bearer <GATEWAY_ADMIN_TOKEN>` (without a configured token they
- *   answer 404, as if absent):
- *   - `GET /_gateway/routes`: every route, its prefixes, weight (and who set it),
+ * The admin API, on its own port (PROXY_ADMIN_PORT, default 8081, bound to
+ * PROXY_ADMIN_HOST, default 127.0.0.1): never reachable through the public port.
+ * - `GET /health`: 200 once the proxy serves; open to anyone (probes).
+ * - with `Authorization: Bearer <PROXY_ADMIN_TOKEN>`:
+ *   - `GET /routes`: every route, its prefixes, mode, weight (and who set them),
  *     rolling window, target instances and shadow statistics;
- *   - `PUT /_gateway/routes/<name>/weight` `{ "weight": 0–100 }`: an operator's weight,
- *     shared by every replica through Redis; it clears a rollback;
- *   - `DELETE /_gateway/routes/<name>/weight`: back to the routes file's weight;
- *   - `GET /_gateway/metrics`: Prometheus text.
+ *   - `PUT /routes/<name>/weight` `{ "weight": 0–100 }` and
+ *     `PUT /routes/<name>/mode` `{ "mode": "split" | "shadow" }`: an operator's
+ *     setting, shared by every replica through Redis (or kept in PROXY_STATE_FILE), so
+ *     a restart keeps it; a weight clears a rollback;
+ *   - `DELETE /routes/<name>`: back to the routes file's weight and mode;
+ *   - `GET /metrics`: Prometheus text.
  */
 export class AdminApi {
   private readonly token: Buffer | undefined;
@@ -67,39 +70,50 @@ export class AdminApi {
 
   private async answer(req: IncomingMessage, res: ServerResponse, path: string, requestId: string): Promise<void> {
     const method = req.method ?? 'GET';
-    if (path === '/_gateway/health') {
+    if (path === '/health') {
       if (method !== 'GET' && method !== 'HEAD') return sendProblem(res, 405, 'METHOD_NOT_ALLOWED', 'GET only.', requestId, { allow: 'GET, HEAD' });
       return json(res, 200, { status: 'ok', manifest: this.state.manifestLoaded() ? 'loaded' : 'not yet' });
     }
-    if (!this.token) return sendProblem(res, 404, 'NOT_FOUND', 'No route answers this path.', requestId);
+    if (!this.token) return sendProblem(res, 404, 'NOT_FOUND', 'The admin API is off: PROXY_ADMIN_TOKEN is not set.', requestId);
     if (!this.authorized(req)) {
       return sendProblem(res, 401, 'ADMIN_TOKEN_REQUIRED', 'The admin API needs the gateway admin token as a Bearer token.', requestId, { 'www-authenticate': 'Bearer' });
     }
-    if (path === '/_gateway/routes') {
+    if (path === '/routes') {
       if (method !== 'GET') return sendProblem(res, 405, 'METHOD_NOT_ALLOWED', 'GET only.', requestId, { allow: 'GET' });
       return json(res, 200, { monolith: this.state.monolithHealth(), routes: this.state.routes() });
     }
-    if (path === '/_gateway/metrics') {
+    if (path === '/metrics') {
       if (method !== 'GET') return sendProblem(res, 405, 'METHOD_NOT_ALLOWED', 'GET only.', requestId, { allow: 'GET' });
       const text = await this.state.metrics.text();
       res.writeHead(200, { 'content-type': this.state.metrics.contentType });
       res.end(text);
       return;
     }
-    const weight = /^\/_gateway\/routes\/([a-z][a-z0-9-]{0,62})\/weight$/.exec(path);
-    if (weight) {
-      const name = weight[1]!;
+    const setting = /^\/routes\/([a-z][a-z0-9-]{0,62})(?:\/(weight|mode))?$/.exec(path);
+    if (setting) {
+      const name = setting[1]!;
+      const what = setting[2];
       if (!this.state.hasRoute(name)) return sendProblem(res, 404, 'NO_SUCH_ROUTE', `No route is named ${name}.`, requestId);
-      if (method === 'DELETE') return json(res, 200, await this.state.weights.reset(name));
-      if (method !== 'PUT') return sendProblem(res, 405, 'METHOD_NOT_ALLOWED', 'PUT or DELETE.', requestId, { allow: 'PUT, DELETE' });
+      if (!what) {
+        if (method === 'DELETE') {
+          const state = await this.state.weights.reset(name);
+          this.logger.info({ route: name }, `operator reset route ${name} to the routes file's settings`);
+          return json(res, 200, state);
+        }
+        if (method === 'GET') return json(res, 200, this.state.routes().find((route) => route.name === name));
+        return sendProblem(res, 405, 'METHOD_NOT_ALLOWED', 'GET or DELETE.', requestId, { allow: 'GET, DELETE' });
+      }
+      if (method !== 'PUT') return sendProblem(res, 405, 'METHOD_NOT_ALLOWED', 'PUT only.', requestId, { allow: 'PUT' });
       const body = await readJson(req);
       if (!body.ok) return sendProblem(res, body.status, 'INVALID_BODY', body.detail, requestId);
-      const parsed = weightBody.safeParse(body.value);
+      const parsed = (what === 'weight' ? weightBody : modeBody).safeParse(body.value);
       if (!parsed.success) {
         return sendProblem(res, 400, 'VALIDATION_FAILED', parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '), requestId);
       }
-      const state = await this.state.weights.setByOperator(name, parsed.data.weight);
-      this.logger.info({ route: name, weight: parsed.data.weight }, `operator set route ${name} to weight ${parsed.data.weight}`);
+      const value = parsed.data as { weight?: number; mode?: 'split' | 'shadow' };
+      const state =
+        value.weight !== undefined ? await this.state.weights.setByOperator(name, value.weight) : await this.state.weights.setModeByOperator(name, value.mode!);
+      this.logger.info({ route: name, ...value }, `operator set route ${name}'s ${what} to ${value.weight ?? value.mode}`);
       return json(res, 200, state);
     }
     return sendProblem(res, 404, 'NOT_FOUND', 'No route answers this path.', requestId);

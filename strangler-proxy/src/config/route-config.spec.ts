@@ -16,10 +16,10 @@ function problemsOf(text: string): string[] {
 }
 
 describe('the routes files shipped', () => {
-  it('routes.json: everything to the monolith on 127.0.0.1:3000, no routes, no header override', () => {
+  it('routes.json: everything to the monolith (MONOLITH_URL: it names none), no routes, no header override', () => {
     const parsed = parseGatewayConfig(fileOf('routes.json'));
     if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
-    expect(parsed.config.monolith.instances).toEqual(['http://127.0.0.1:3000']);
+    expect(parsed.config.monolith).toBeUndefined();
     expect(parsed.config.routes).toEqual([]);
     expect(parsed.config.headerOverride.enabled).toBe(false);
   });
@@ -94,8 +94,10 @@ describe('parseGatewayConfig', () => {
     ).toEqual(['routes.1.name: another route is already named a', 'routes.1.module: routes.0 already routes payments', 'routes.3.prefixes.0: routes.2 already routes /API/v1/X']);
   });
 
-  it('should answer a file that is not JSON with one problem, and a missing monolith by name', () => {
+  it('should answer a file that is not JSON with one problem, and a monolith without instances by name', () => {
     expect(problemsOf('{"monolith": ')).toEqual([expect.stringMatching(/^\(file\): not JSON: /)]);
-    expect(problemsOf('{}')).toEqual([expect.stringMatching(/^monolith: /)]);
+    expect(problemsOf('{"monolith": {}}')).toEqual([expect.stringMatching(/^monolith\.instances: /)]);
+    // No monolith at all is fine: MONOLITH_URL names it.
+    expect(parseGatewayConfig('{}').ok).toBe(true);
   });
 });

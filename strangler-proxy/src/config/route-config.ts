@@ -10,7 +10,9 @@ import { z } from 'zod';
 const url = z
   .string()
   .url()
-  .refine((value) => /^https?:\/\//.test(value), 'must be an http:// or https:// URL');
+  .refine((value) => /^https?:\/\//.test(value), 'must be an http:// or https:// URL')
+  // http-proxy would drop credentials silently, and they would reach log lines.
+  .refine((value) => !/^https?:\/\/[^/]*@/.test(value), 'must not carry a user name or password');
 
 /** One upstream: one or more instances of the same service; requests are spread over them. */
 export const upstreamSchema = z
@@ -96,8 +98,8 @@ const limitSchema = z
 
 export const gatewayConfigSchema = z
   .object({
-    /** Where everything not routed elsewhere goes. */
-    monolith: upstreamSchema,
+    /** Where everything not routed elsewhere goes; absent: MONOLITH_URL (default http://127.0.0.1:3000). */
+    monolith: upstreamSchema.optional(),
     routes: z.array(routeSchema).default([]),
     /** Testers force a side with this header (`monolith` or `extracted`); off in production. */
     headerOverride: z

@@ -65,7 +65,7 @@ describe('RouteFile', () => {
   it('should load a good file', async () => {
     routes = await RouteFile.open(file, logger, { debounceMs: 20 });
     expect(routes.current.routes[0]).toMatchObject({ name: 'payments', module: 'payments', weight: 10, mode: 'split' });
-    expect(routes.current.monolith.instances).toEqual(['http://127.0.0.1:3000']);
+    expect(routes.current.monolith!.instances).toEqual(['http://127.0.0.1:3000']);
   });
 
   it('should reload a file written in place, and log what changed', async () => {

@@ -37,4 +37,11 @@ export interface Exchange {
   shadowMaxBytes: number;
   /** The request as forwarded, for the mirror. */
   mirror: MirroredRequest | undefined;
+  /** Its outcome has been given to the rollback guard (once per exchange). */
+  observed: boolean;
+  /** performance.now() when the request had been sent upstream whole, and when the answer had been read whole. */
+  requestSentAt: number | undefined;
+  answeredAt: number | undefined;
+  /** The client asked for its connection to be closed after the answer. */
+  clientWantsClose: boolean;
 }

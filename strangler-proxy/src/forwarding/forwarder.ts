@@ -12,8 +12,10 @@ import type { Exchange } from './exchange.js';
 export interface ForwardingEvents {
   /** The upstream answered (its status line and headers arrived). */
   answered(exchange: Exchange, answer: IncomingMessage): void;
-  /** The upstream gave no answer: refused, reset, or timed out before its status line. Answers whether it was retried elsewhere. */
+  /** The upstream gave no answer: refused, reset, or timed out before its status line. */
   lost(exchange: Exchange, req: IncomingMessage, res: ServerResponse, error: Error): void;
+  /** The upstream broke off an answer it had begun (the client's answer was cut short too). */
+  brokenOff(exchange: Exchange): void;
 }
 
 type GatewayRequest = IncomingMessage & { exchange?: Exchange };
@@ -44,7 +46,11 @@ export class Forwarder {
     private readonly events: ForwardingEvents,
     private upstreamTimeoutMs: number,
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 256, keepAliveMsecs: 1_000, scheduling: 'lifo' });
+    // No cap on sockets in use: a cap queues requests behind slow ones (uploads trickling
+    // in hold their socket), and a queued request has no deadline until it gets one.
+    // Each client request in flight holds at most one upstream socket, so the clients'
+    // own connections and timeouts bound them.
+    this.agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, keepAliveMsecs: 1_000, scheduling: 'lifo' });
     this.middleware = this.createMiddleware();
   }
 
@@ -108,14 +114,29 @@ export class Forwarder {
 
   private listen(server: httpProxy): void {
     this.proxyServer = server;
-    server.on('proxyReq', (proxyReq, req) => {
+    server.on('proxyReq', (proxyReq, req, res) => {
       const exchange = (req as GatewayRequest).exchange;
-      if (exchange) proxyReq.once('timeout', () => (exchange.timedOut = true));
+      if (!exchange) return;
+      proxyReq.once('timeout', () => (exchange.timedOut = true));
+      proxyReq.once('finish', () => (exchange.requestSentAt = performance.now()));
+      // A client that leaves before its answer is complete: the upstream request goes too
+      // (http-proxy aborts it only when the client's request itself was cut short).
+      res.once('close', () => {
+        if (!res.writableFinished) proxyReq.destroy();
+      });
     });
-    server.on('proxyRes', (answer, req) => {
+    server.on('proxyRes', (answer, req, res) => {
       stripAnswerHopByHop(answer.headers);
       const exchange = (req as GatewayRequest).exchange;
-      if (exchange) this.events.answered(exchange, answer);
+      if (!exchange) return;
+      // An upstream that dies midway through its answer: the pipe to the client would
+      // just stop, and the client would wait for the rest until its idle timeout.
+      answer.once('close', () => {
+        if (answer.complete || res.writableFinished) return;
+        res.destroy();
+        this.events.brokenOff(exchange);
+      });
+      this.events.answered(exchange, answer);
     });
     server.on('error', (error, req, res) => {
       const exchange = (req as GatewayRequest).exchange;

@@ -43,7 +43,7 @@ describe('RollbackGuard', () => {
     // 49 failures over 20 s: a verdict is due every second, and none rolls back.
     traffic(49, 20_000, () => ({ latencyMs: 5_000, failed: true }));
     await settled();
-    expect(weights.stateOf('payments')).toEqual({ weight: 50, source: 'file' });
+    expect(weights.stateOf('payments')).toMatchObject({ weight: 50, source: 'file' });
     expect(errorLines()).toHaveLength(0);
     // The 50th request, a second later: the window is big enough to judge.
     clock.now += 1_000;
@@ -60,7 +60,7 @@ describe('RollbackGuard', () => {
     // 49 failing requests, a verdict due every second over 49 s: never a rollback.
     traffic(49, 49_000, () => ({ latencyMs: 5_000, failed: true }));
     await settled();
-    expect(weights.stateOf('payments')).toEqual({ weight: 50, source: 'file' });
+    expect(weights.stateOf('payments')).toMatchObject({ weight: 50, source: 'file' });
     expect(errorLines()).toHaveLength(0);
     expect(await rollbacksCounted()).toBe(0);
     // The window only ever holds the last 30 s of them (seconds 20–49: 29 requests).
@@ -127,7 +127,7 @@ describe('RollbackGuard', () => {
     // 1% errors and a p99 well under 2 s, for a minute.
     traffic(6_000, 60_000, (i) => ({ latencyMs: i % 100 === 1 ? 900 : 8, failed: i % 100 === 0 }));
     await settled();
-    expect(weights.stateOf('payments')).toEqual({ weight: 50, source: 'file' });
+    expect(weights.stateOf('payments')).toMatchObject({ weight: 50, source: 'file' });
     expect(errorLines()).toHaveLength(0);
     expect(await rollbacksCounted()).toBe(0);
     // Seconds 31–60 of the minute (the 60th has had no request yet).

@@ -1,10 +1,11 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { parseOverride, type OverrideState } from './weight-state.js';
+import { modeOverrideFrom, overrideFrom, parseModeOverride, parseOverride, type ModeOverride, type OverrideState } from './weight-state.js';
 
 /**
- * The operators' and rollbacks' weights in Redis, shared by every replica of the gateway:
- * - `<namespace>:weights`, a hash: route name → the override's JSON;
+ * The operators' and rollbacks' overrides in Redis, shared by every replica of the gateway:
+ * - `<namespace>:weights`, a hash: route name → the weight override's JSON (operator or rollback);
+ * - `<namespace>:modes`, a hash: route name → the operator's mode's JSON;
  * - `<namespace>:weights:version`, a counter every change increments;
  * - `<namespace>:weights:changes`, a channel: one message per change, with its version.
  *
@@ -14,30 +15,43 @@ import { parseOverride, type OverrideState } from './weight-state.js';
  * a slow re-read never undoes a newer change.
  */
 
-/** A change as it travels: `state` null means the override was removed (back to the file's weight). */
+/**
+ * A change as it travels. Each part is present only if the change touched it: `state`
+ * (the weight override) or `mode`; null means removed (back to the file's value). A
+ * weight change's message is the same as before modes existed, so an older replica
+ * still reads it.
+ */
 export interface WeightChange {
   route: string;
   version: number;
-  state: OverrideState | null;
+  state?: OverrideState | null;
+  mode?: ModeOverride | null;
 }
 
 export interface WeightSnapshot {
   version: number;
   overrides: Map<string, OverrideState>;
+  modes: Map<string, ModeOverride>;
 }
 
-// KEYS[1] hash, KEYS[2] version counter; ARGV[1] channel, ARGV[2] route, ARGV[3] state JSON.
-const PUBLISH_CHANGE = `
-local version = redis.call('INCR', KEYS[2])
-redis.call('PUBLISH', ARGV[1], '{"route":' .. cjson.encode(ARGV[2]) .. ',"version":' .. version .. ',"state":' .. (ARGV[3] or 'null') .. '}')
+// KEYS[1] weights hash, KEYS[2] modes hash, KEYS[3] version counter;
+// ARGV[1] channel, ARGV[2] route, ARGV[3] the new value's JSON (for a set).
+// `parts` is a Lua expression: the message's fields after route and version.
+const publishChange = (parts: string) => `
+local version = redis.call('INCR', KEYS[3])
+redis.call('PUBLISH', ARGV[1], '{"route":' .. cjson.encode(ARGV[2]) .. ',"version":' .. version .. ${parts} .. '}')
 return version`;
 
-const SET_OVERRIDE = `
+const SET_WEIGHT = `
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
-${PUBLISH_CHANGE}`;
+${publishChange(`',"state":' .. ARGV[3]`)}`;
+
+const SET_MODE = `
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+${publishChange(`',"mode":' .. ARGV[3]`)}`;
 
 // The check and the write are one step in Redis: of two replicas rolling back at once,
-// exactly one changes it (and learns so: a version, not -1).
+// exactly one changes it (and learns so: a version, not -1). The mode is left alone.
 const ROLL_BACK = `
 local current = redis.call('HGET', KEYS[1], ARGV[2])
 if current then
@@ -45,14 +59,17 @@ if current then
   if ok and type(decoded) == 'table' and decoded.source == 'rollback' then return -1 end
 end
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
-${PUBLISH_CHANGE}`;
+${publishChange(`',"state":' .. ARGV[3]`)}`;
 
-const REMOVE_OVERRIDE = `
+// A reset forgets both the weight and the mode.
+const RESET = `
 redis.call('HDEL', KEYS[1], ARGV[2])
-${PUBLISH_CHANGE}`;
+redis.call('HDEL', KEYS[2], ARGV[2])
+${publishChange(`',"state":null,"mode":null'`)}`;
 
 export class RedisWeightStore {
   private readonly hashKey: string;
+  private readonly modesKey: string;
   private readonly versionKey: string;
   private readonly channel: string;
   private closed = false;
@@ -64,6 +81,7 @@ export class RedisWeightStore {
     private readonly logger: Logger,
   ) {
     this.hashKey = `${namespace}:weights`;
+    this.modesKey = `${namespace}:modes`;
     this.versionKey = `${namespace}:weights:version`;
     this.channel = `${namespace}:weights:changes`;
   }
@@ -102,13 +120,12 @@ export class RedisWeightStore {
     return store;
   }
 
-  /** Every override, with the version they are current as of. */
+  /** Every override (weights and modes), with the version they are current as of. */
   async load(): Promise<WeightSnapshot> {
-    const replies = await this.commands.multi().get(this.versionKey).hgetall(this.hashKey).exec();
+    const replies = await this.commands.multi().get(this.versionKey).hgetall(this.hashKey).hgetall(this.modesKey).exec();
     if (!replies) throw new Error('the transaction reading the route weights was discarded');
-    const [versionReply, hashReply] = replies;
-    if (versionReply?.[0]) throw versionReply[0];
-    if (hashReply?.[0]) throw hashReply[0];
+    const [versionReply, hashReply, modesReply] = replies;
+    for (const reply of replies) if (reply[0]) throw reply[0];
     const version = Number(versionReply?.[1] ?? 0);
     const overrides = new Map<string, OverrideState>();
     for (const [route, text] of Object.entries((hashReply?.[1] ?? {}) as Record<string, string>)) {
@@ -116,23 +133,34 @@ export class RedisWeightStore {
       if (state) overrides.set(route, state);
       else this.logger.warn({ route, key: this.hashKey }, `ignoring an unreadable stored weight for route ${route}`);
     }
-    return { version, overrides };
+    const modes = new Map<string, ModeOverride>();
+    for (const [route, text] of Object.entries((modesReply?.[1] ?? {}) as Record<string, string>)) {
+      const mode = parseModeOverride(text);
+      if (mode) modes.set(route, mode);
+      else this.logger.warn({ route, key: this.modesKey }, `ignoring an unreadable stored mode for route ${route}`);
+    }
+    return { version, overrides, modes };
   }
 
   /** Stores an operator's weight; the change's version. */
   async set(route: string, state: OverrideState): Promise<number> {
-    return Number(await this.commands.eval(SET_OVERRIDE, 2, this.hashKey, this.versionKey, this.channel, route, JSON.stringify(state)));
+    return this.run(SET_WEIGHT, route, JSON.stringify(state));
+  }
+
+  /** Stores an operator's mode; the change's version. */
+  async setMode(route: string, mode: ModeOverride): Promise<number> {
+    return this.run(SET_MODE, route, JSON.stringify(mode));
   }
 
   /** Stores a rollback unless the route is already rolled back: the change's version, or null. */
   async rollBack(route: string, state: OverrideState): Promise<number | null> {
-    const version = Number(await this.commands.eval(ROLL_BACK, 2, this.hashKey, this.versionKey, this.channel, route, JSON.stringify(state)));
+    const version = await this.run(ROLL_BACK, route, JSON.stringify(state));
     return version < 0 ? null : version;
   }
 
-  /** Removes a route's override; the change's version. */
+  /** Removes a route's weight and mode overrides; the change's version. */
   async remove(route: string): Promise<number> {
-    return Number(await this.commands.eval(REMOVE_OVERRIDE, 2, this.hashKey, this.versionKey, this.channel, route));
+    return this.run(RESET, route);
   }
 
   async close(): Promise<void> {
@@ -141,14 +169,26 @@ export class RedisWeightStore {
     await Promise.all([quit(this.subscriber), quit(this.commands)]);
   }
 
+  private async run(script: string, route: string, value?: string): Promise<number> {
+    const args = value === undefined ? [this.channel, route] : [this.channel, route, value];
+    return Number(await this.commands.eval(script, 3, this.hashKey, this.modesKey, this.versionKey, ...args));
+  }
+
   private parseChange(message: string): WeightChange | undefined {
     try {
-      const raw = JSON.parse(message) as { route?: unknown; version?: unknown; state?: unknown };
-      if (typeof raw.route !== 'string' || typeof raw.version !== 'number') throw new Error('no route or version');
-      if (raw.state === null) return { route: raw.route, version: raw.version, state: null };
-      const state = parseOverride(JSON.stringify(raw.state));
-      if (!state) throw new Error('not a weight');
-      return { route: raw.route, version: raw.version, state };
+      const raw = JSON.parse(message) as Record<string, unknown>;
+      if (typeof raw.route !== 'string' || !Number.isSafeInteger(raw.version)) throw new Error('no route or version');
+      const change: WeightChange = { route: raw.route, version: raw.version as number };
+      if (Object.hasOwn(raw, 'state')) {
+        change.state = raw.state === null ? null : overrideFrom(raw.state);
+        if (change.state === undefined) throw new Error('not a weight');
+      }
+      if (Object.hasOwn(raw, 'mode')) {
+        change.mode = raw.mode === null ? null : modeOverrideFrom(raw.mode);
+        if (change.mode === undefined) throw new Error('not a mode');
+      }
+      if (change.state === undefined && change.mode === undefined) throw new Error('neither a weight nor a mode');
+      return change;
     } catch (error) {
       // The next periodic re-read brings the replica up to date anyway.
       this.logger.warn({ channel: this.channel, err: error }, 'ignoring an unreadable route-weight change message');

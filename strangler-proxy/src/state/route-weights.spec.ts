@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -18,7 +22,7 @@ describe('RouteWeights in one process (no Redis)', () => {
     const weights = await RouteWeights.open({ namespace: 'unused', logger: capturedLogger().logger });
     weights.setFileWeights({ payments: 30, catalog: 0 });
     expect(weights.weightOf('payments')).toBe(30);
-    expect(weights.stateOf('payments')).toEqual({ weight: 30, source: 'file' });
+    expect(weights.stateOf('payments')).toEqual({ weight: 30, source: 'file', mode: 'split', modeSource: 'file' });
 
     const set = await weights.setByOperator('payments', 60);
     expect(set).toMatchObject({ weight: 60, source: 'operator' });
@@ -27,7 +31,7 @@ describe('RouteWeights in one process (no Redis)', () => {
     weights.setFileWeights({ payments: 10, catalog: 0 });
     expect(weights.weightOf('payments')).toBe(60);
     // ...until it is reset: then the file's current weight holds.
-    expect(await weights.reset('payments')).toEqual({ weight: 10, source: 'file' });
+    expect(await weights.reset('payments')).toEqual({ weight: 10, source: 'file', mode: 'split', modeSource: 'file' });
     expect(weights.weightOf('payments')).toBe(10);
     await weights.close();
   });
@@ -66,10 +70,10 @@ describe('RouteWeights in one process (no Redis)', () => {
       ['catalog', 40, 'operator'],
       ['catalog', 0, 'file'],
     ]);
-    expect(weights.stateOf('catalog')).toEqual({ weight: 0, source: 'file' });
+    expect(weights.stateOf('catalog')).toEqual({ weight: 0, source: 'file', mode: 'split', modeSource: 'file' });
     // Re-added, it starts from the file again: the operator's value went with the route.
     weights.setFileWeights({ payments: 10, catalog: 5 });
-    expect(weights.stateOf('catalog')).toEqual({ weight: 5, source: 'file' });
+    expect(weights.stateOf('catalog')).toEqual({ weight: 5, source: 'file', mode: 'split', modeSource: 'file' });
     await weights.close();
   });
 
@@ -93,6 +97,73 @@ describe('RouteWeights in one process (no Redis)', () => {
     expect(one.weightOf('payments')).toBe(70);
     expect(two.weightOf('payments')).toBe(10);
     await Promise.all([one.close(), two.close()]);
+  });
+});
+
+describe('RouteWeights: modes', () => {
+  it("runs each route in the file's mode until an operator sets one, and back after a reset", async () => {
+    const weights = await RouteWeights.open({ namespace: 'unused', logger: capturedLogger().logger });
+    weights.setFileRoutes({ payments: { weight: 30, mode: 'shadow' }, catalog: { weight: 0, mode: 'split' } });
+    expect(weights.modeOf('payments')).toBe('shadow');
+    expect(weights.stateOf('payments')).toEqual({ weight: 30, source: 'file', mode: 'shadow', modeSource: 'file' });
+
+    const set = await weights.setModeByOperator('payments', 'split');
+    expect(set).toMatchObject({ weight: 30, source: 'file', mode: 'split', modeSource: 'operator' });
+    expect(Date.parse(set.modeAt!)).not.toBeNaN();
+    expect(weights.modeOf('payments')).toBe('split');
+    // The operator's mode wins over a reloaded file, and the file's weight still holds.
+    weights.setFileRoutes({ payments: { weight: 40, mode: 'shadow' }, catalog: { weight: 0, mode: 'split' } });
+    expect(weights.stateOf('payments')).toMatchObject({ weight: 40, source: 'file', mode: 'split', modeSource: 'operator' });
+    // A reset forgets the operator's weight and mode together.
+    await weights.setByOperator('payments', 70);
+    expect(await weights.reset('payments')).toEqual({ weight: 40, source: 'file', mode: 'shadow', modeSource: 'file' });
+    expect(weights.modeOf('payments')).toBe('shadow');
+    await weights.close();
+  });
+
+  it('keeps the mode through a rollback and the weight through a mode change', async () => {
+    const weights = await RouteWeights.open({ namespace: 'unused', logger: capturedLogger().logger });
+    weights.setFileRoutes({ payments: { weight: 50, mode: 'split' } });
+    await weights.setByOperator('payments', 60);
+    await weights.setModeByOperator('payments', 'shadow');
+    expect(weights.stateOf('payments')).toMatchObject({ weight: 60, source: 'operator', mode: 'shadow', modeSource: 'operator' });
+    expect(await weights.rollBack('payments', '5xx rate 0.3 over 30 s (60 of 200 requests) > 0.05')).toBe(true);
+    expect(weights.stateOf('payments')).toMatchObject({ weight: 0, source: 'rollback', mode: 'shadow', modeSource: 'operator' });
+    await weights.setModeByOperator('payments', 'split');
+    // Back in split, still rolled back: only an operator's weight lifts it.
+    expect(weights.stateOf('payments')).toMatchObject({ weight: 0, source: 'rollback', mode: 'split' });
+    expect(weights.weightOf('payments')).toBe(0);
+    await weights.close();
+  });
+
+  it('keeps each route\'s file mode when only weights are given, split for a new route', async () => {
+    const weights = await RouteWeights.open({ namespace: 'unused', logger: capturedLogger().logger });
+    weights.setFileRoutes({ payments: { weight: 10, mode: 'shadow' } });
+    weights.setFileWeights({ payments: 20, catalog: 5 });
+    expect(weights.stateOf('payments')).toEqual({ weight: 20, source: 'file', mode: 'shadow', modeSource: 'file' });
+    expect(weights.modeOf('catalog')).toBe('split');
+    expect(weights.modeOf('not-in-the-file')).toBe('split');
+    await weights.close();
+  });
+
+  it('tells listeners of a mode change, and refuses a bad mode or a route the file does not have', async () => {
+    const weights = await RouteWeights.open({ namespace: 'unused', logger: capturedLogger().logger });
+    weights.setFileRoutes({ payments: { weight: 10, mode: 'split' } });
+    const changes: Array<[string, WeightState]> = [];
+    weights.onChange((route, state) => changes.push([route, state]));
+    await weights.setModeByOperator('payments', 'shadow');
+    weights.setFileRoutes({ payments: { weight: 10, mode: 'shadow' } }); // the file now agrees: nothing changes
+    weights.setFileRoutes({ payments: { weight: 10, mode: 'split' } }); // the operator's mode still wins: nothing changes
+    await weights.reset('payments');
+    expect(changes.map(([route, state]) => [route, state.mode, state.modeSource])).toEqual([
+      ['payments', 'shadow', 'operator'],
+      ['payments', 'split', 'file'],
+    ]);
+    await expect(weights.setModeByOperator('payments', 'canary' as never)).rejects.toThrow(/"split" or "shadow", not "canary"/);
+    await expect(weights.setModeByOperator('nope', 'shadow')).rejects.toThrow(/no route named "nope"/);
+    expect(() => weights.setFileRoutes({ payments: { weight: 10, mode: 'mirror' as never } })).toThrow(/route "payments": a mode is "split" or "shadow"/);
+    expect(weights.modeOf('payments')).toBe('split');
+    await weights.close();
   });
 });
 
@@ -146,7 +217,7 @@ describe('RouteWeights shared through Redis', () => {
     await vi.waitFor(() => expect(one.stateOf('payments')).toMatchObject({ weight: 0, source: 'rollback', reason: '5xx rate 0.5 over 30 s (100 of 200 requests) > 0.05' }), DEADLINE);
 
     await one.reset('payments');
-    await vi.waitFor(() => expect(two.stateOf('payments')).toEqual({ weight: 10, source: 'file' }), DEADLINE);
+    await vi.waitFor(() => expect(two.stateOf('payments')).toEqual({ weight: 10, source: 'file', mode: 'split', modeSource: 'file' }), DEADLINE);
 
     // Each change reached the other replica's listeners exactly once.
     expect(seenByTwo.map(([route, state]) => [route, state.weight, state.source])).toEqual([
@@ -195,7 +266,56 @@ describe('RouteWeights shared through Redis', () => {
     const namespace = freshNamespace();
     await redis.hset(`${namespace}:weights`, 'payments', '{"weight":500,"source":"operator"}');
     const weights = await replica(namespace);
-    expect(weights.stateOf('payments')).toEqual({ weight: 10, source: 'file' });
+    expect(weights.stateOf('payments')).toEqual({ weight: 10, source: 'file', mode: 'split', modeSource: 'file' });
+  });
+
+  it("lets every replica see another's mode, keeps it through a rollback, and forgets it on a reset", async () => {
+    const namespace = freshNamespace();
+    const one = await replica(namespace);
+    const two = await replica(namespace);
+    await one.setModeByOperator('payments', 'shadow');
+    await vi.waitFor(() => expect(two.stateOf('payments')).toMatchObject({ mode: 'shadow', modeSource: 'operator' }), DEADLINE);
+    expect(two.modeOf('payments')).toBe('shadow');
+
+    // A weight change and a rollback from the other replica leave the mode as it is.
+    await two.setByOperator('payments', 35);
+    await vi.waitFor(() => expect(one.stateOf('payments')).toMatchObject({ weight: 35, source: 'operator', mode: 'shadow', modeSource: 'operator' }), DEADLINE);
+    expect(await two.rollBack('payments', 'p99 2500 ms over 30 s (120 requests) > 2000 ms')).toBe(true);
+    await vi.waitFor(() => expect(one.stateOf('payments')).toMatchObject({ weight: 0, source: 'rollback', mode: 'shadow', modeSource: 'operator' }), DEADLINE);
+
+    await two.reset('payments');
+    await vi.waitFor(() => expect(one.stateOf('payments')).toEqual({ weight: 10, source: 'file', mode: 'split', modeSource: 'file' }), DEADLINE);
+  });
+
+  it('keeps a mode across a restart, and ignores an unreadable stored mode', async () => {
+    const namespace = freshNamespace();
+    const first = await replica(namespace);
+    await first.setModeByOperator('payments', 'shadow');
+    await first.close();
+    await redis.hset(`${namespace}:modes`, 'catalog', '{"mode":"canary"}');
+
+    const { logger, lines } = capturedLogger();
+    const restarted = await RouteWeights.open({ redisUrl: REDIS_URL, namespace, logger });
+    opened.push(restarted);
+    restarted.setFileRoutes({ payments: { weight: 10, mode: 'split' }, catalog: { weight: 0, mode: 'split' } });
+    expect(restarted.stateOf('payments')).toMatchObject({ mode: 'shadow', modeSource: 'operator' });
+    expect(restarted.stateOf('catalog')).toEqual({ weight: 0, source: 'file', mode: 'split', modeSource: 'file' });
+    expect(lines.some((line) => line.level === 40 && line.msg.includes('unreadable stored mode for route catalog'))).toBe(true);
+  });
+
+  it('uses Redis, not the state file, when both are given', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'route-weights-'));
+    try {
+      const stateFile = path.join(folder, 'state.json');
+      const weights = await RouteWeights.open({ redisUrl: REDIS_URL, namespace: freshNamespace(), logger: capturedLogger().logger, stateFile });
+      opened.push(weights);
+      weights.setFileWeights({ payments: 10 });
+      await weights.setByOperator('payments', 80);
+      await weights.setModeByOperator('payments', 'shadow');
+      expect(existsSync(stateFile)).toBe(false);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it('refuses to open when Redis cannot be reached, without printing the password', async () => {
