@@ -66,7 +66,7 @@ const DEFINITIONS: Record<PlacementName, { extracted: readonly string[]; env: Re
 
 /**
  * Each module's public routes, for sending test traffic to the process that hosts it
- * (until the gateway of issue 11 does). Anything else goes to the monolith.
+ * in placements without the gateway (the monolith's routing manifest says the same). Anything else goes to the monolith.
  */
 export const ROUTE_PREFIXES: Record<string, readonly string[]> = {
   identity: ['/api/v1/identity', '/.well-known/jwks.json'],
