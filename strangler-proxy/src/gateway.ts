@@ -7,7 +7,7 @@ import { upstreamSchema, type GatewayConfig, type UpstreamConfig } from './confi
 import { RouteFile } from './config/route-file.js';
 import { ManifestSource } from './config/routing-manifest.js';
 import { clientAddressOf, plainAddress, prepareUpstreamHeaders, requestIdOf } from './forwarding/client-edge.js';
-import type { Exchange } from './forwarding/exchange.js';
+import { newExchange, type Exchange } from './forwarding/exchange.js';
 import { Forwarder } from './forwarding/forwarder.js';
 import { sendProblem } from './forwarding/problems.js';
 import { GatewayRateLimits } from './limits/rate-limits.js';
@@ -333,28 +333,21 @@ export class Gateway implements GatewayState {
       return;
     }
     const replayable = safeRead || typeof req.headers['idempotency-key'] === 'string';
-    const exchange: Exchange = {
+    const shadow = route && safeRead && side === 'monolith' && chosen === 'monolith' && this.weights.modeOf(route.name) === 'shadow' ? this.shadows.get(route.name) : undefined;
+    const exchange = newExchange({
       requestId,
       route,
-      routeName,
       chosen,
       side,
       group,
       instance,
       startedAt,
       replayable: replayable && ((side === 'extracted' && Boolean(route?.config.fallback)) || group.instances.length > 1),
-      retried: false,
       fellBack,
-      body: undefined,
-      timedOut: false,
-      shadow: route && safeRead && side === 'monolith' && chosen === 'monolith' && this.weights.modeOf(route.name) === 'shadow' ? this.shadows.get(route.name) : undefined,
-      shadowMaxBytes: route?.config.shadow.maxBodyBytes ?? 0,
-      mirror: undefined,
-      observed: false,
-      requestSentAt: undefined,
-      answeredAt: undefined,
+      shadow,
+      shadowMaxBytes: shadow ? route!.config.shadow.maxBodyBytes : 0,
       clientWantsClose: wantsClose(req),
-    };
+    });
     (req as GatewayRequest).exchange = exchange;
     prepareUpstreamHeaders(req, requestId, this.trusted.has(plainAddress(req.socket.remoteAddress)));
     if (exchange.shadow) {
@@ -504,28 +497,15 @@ export class Gateway implements GatewayState {
     }
     if (!instance) return refuse(503, 'Service Unavailable');
     prepareUpstreamHeaders(req, requestId, this.trusted.has(plainAddress(req.socket.remoteAddress)), true);
-    (req as GatewayRequest).exchange = {
+    (req as GatewayRequest).exchange = newExchange({
       requestId,
       route,
-      routeName: route?.name ?? 'monolith',
       chosen,
       side: group === this.monolith ? 'monolith' : 'extracted',
       group,
       instance,
       startedAt: performance.now(),
-      replayable: false,
-      retried: false,
-      fellBack: false,
-      body: undefined,
-      timedOut: false,
-      shadow: undefined,
-      shadowMaxBytes: 0,
-      mirror: undefined,
-      observed: false,
-      requestSentAt: undefined,
-      answeredAt: undefined,
-      clientWantsClose: false,
-    };
+    });
     this.forwarder.upgrade(req, socket, head);
   }
 

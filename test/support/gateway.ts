@@ -40,28 +40,12 @@ export async function startGateway(options: { routes: unknown; env?: Record<stri
     renameSync(aside, routesFile);
   };
   write(options.routes);
-  const adminToken = `gateway-admin-${randomBytes(12).toString('hex')}`;
-  const port = await freePort();
-  const adminPort = await freePort();
-  const adminUrl = `http://127.0.0.1:${adminPort}`;
-  const spawned = spawnShopProcess({
-    entry: distEntry('strangler-proxy/main.js'),
-    port,
-    env: {
-      PATH: process.env.PATH ?? '',
-      PROXY_PORT: String(port),
-      PROXY_HOST: '127.0.0.1',
-      PROXY_ADMIN_PORT: String(adminPort),
-      STRANGLER_ROUTES: routesFile,
-      PROXY_ADMIN_TOKEN: adminToken,
-      PROXY_NAMESPACE: `gateway-test-${randomBytes(6).toString('hex')}`,
-      PROXY_STATE_FILE: path.join(dir, 'state.json'),
-      LOG_LEVEL: 'info',
-      ...options.env,
-    },
+  const { spawned, port, adminUrl, adminToken } = await spawnGateway({
+    routesFile,
+    stateFile: path.join(dir, 'state.json'),
     toRunLog: runLogFile(run.runLogDir, 'gateway'),
     label: 'the gateway',
-    readyUrl: `${adminUrl}/health`,
+    env: { PROXY_NAMESPACE: `gateway-test-${randomBytes(6).toString('hex')}`, ...options.env },
   });
   void spawned.exited.then(() => rmSync(dir, { recursive: true, force: true }));
   await spawned.ready();
@@ -90,6 +74,43 @@ export async function startGateway(options: { routes: unknown; env?: Record<stri
     process: spawned,
     stop: (signal) => spawned.stop(signal),
   };
+}
+
+/**
+ * Starts `node dist/strangler-proxy/main.js` on free ports of loopback (its public port
+ * and its admin port), with an admin token of its own; readiness (`ready()`) polls the
+ * admin port's /health. For startGateway and for the placements' gateway.
+ */
+export async function spawnGateway(options: {
+  routesFile: string;
+  stateFile: string;
+  toRunLog: (text: string) => void;
+  label: string;
+  env?: Record<string, string>;
+}): Promise<{ spawned: SpawnedProcess; port: number; url: string; adminUrl: string; adminToken: string }> {
+  const adminToken = `gateway-admin-${randomBytes(12).toString('hex')}`;
+  const port = await freePort();
+  const adminPort = await freePort();
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  const spawned = spawnShopProcess({
+    entry: distEntry('strangler-proxy/main.js'),
+    port,
+    env: {
+      PATH: process.env.PATH ?? '',
+      PROXY_PORT: String(port),
+      PROXY_HOST: '127.0.0.1',
+      PROXY_ADMIN_PORT: String(adminPort),
+      STRANGLER_ROUTES: options.routesFile,
+      PROXY_ADMIN_TOKEN: adminToken,
+      PROXY_STATE_FILE: options.stateFile,
+      LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    toRunLog: options.toRunLog,
+    label: options.label,
+    readyUrl: `${adminUrl}/health`,
+  });
+  return { spawned, port, url: `http://127.0.0.1:${port}`, adminUrl, adminToken };
 }
 
 /** What a stand-in upstream saw of one request. */

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { MONOLITH_MODULES } from '../../src/app.module.js';
 import { freePort } from './free-port.js';
+import { spawnGateway } from './gateway.js';
 import { httpClient, type HttpAnswer, type HttpClient, type RequestOptions } from './http-client.js';
 import { runLogFile } from './run-log.js';
 import {
@@ -358,28 +359,9 @@ async function startPlacementGateway(
       routes: services.map(({ module, url }) => ({ name: module, module, target: { instances: [url] }, weight: 100, fallback: false })),
     }),
   );
-  const port = await freePort();
-  const adminPort = await freePort();
   const toRunLog = runLogFile(run.runLogDir, `placement-${name}-gateway`);
-  const health = `http://127.0.0.1:${adminPort}/health`;
-  const spawned = spawnShopProcess({
-    entry: distEntry('strangler-proxy/main.js'),
-    port,
-    env: {
-      PATH: process.env.PATH ?? '',
-      PROXY_PORT: String(port),
-      PROXY_HOST: '127.0.0.1',
-      PROXY_ADMIN_PORT: String(adminPort),
-      STRANGLER_ROUTES: routesFile,
-      PROXY_ADMIN_TOKEN: `placement-gateway-${randomBytes(12).toString('hex')}`,
-      PROXY_STATE_FILE: path.join(dir, 'state.json'),
-      LOG_LEVEL: 'info',
-    },
-    toRunLog,
-    label: `the gateway of placement ${name}`,
-    readyUrl: health,
-  });
-  const url = `http://127.0.0.1:${port}`;
+  const { spawned, url, adminUrl } = await spawnGateway({ routesFile, stateFile: path.join(dir, 'state.json'), toRunLog, label: `the gateway of placement ${name}` });
+  const health = `${adminUrl}/health`;
   try {
     await spawned.ready();
     // Routes by module name are active once the monolith's manifest has arrived.

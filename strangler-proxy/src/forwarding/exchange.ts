@@ -45,3 +45,25 @@ export interface Exchange {
   /** The client asked for its connection to be closed after the answer. */
   clientWantsClose: boolean;
 }
+
+/** A new exchange: what the caller decided, and everything else not yet happened. */
+export function newExchange(
+  decided: Pick<Exchange, 'requestId' | 'route' | 'chosen' | 'side' | 'group' | 'instance' | 'startedAt'> & Partial<Exchange>,
+): Exchange {
+  return {
+    routeName: decided.route?.name ?? 'monolith',
+    replayable: false,
+    retried: false,
+    fellBack: false,
+    body: undefined,
+    timedOut: false,
+    shadow: undefined,
+    shadowMaxBytes: 0,
+    mirror: undefined,
+    observed: false,
+    requestSentAt: undefined,
+    answeredAt: undefined,
+    clientWantsClose: false,
+    ...decided,
+  };
+}
