@@ -2,7 +2,7 @@ import swc from 'unplugin-swc';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /** The placements the scenario suite runs in (test/support/placement.ts), one project each. */
-const PLACEMENTS = ['monolith', 'serializing', 'payments-inventory', 'all-but-ordering'] as const;
+const PLACEMENTS = ['monolith', 'serializing', 'payments-inventory', 'all-but-ordering', 'payments-handover'] as const;
 
 // Nest's dependency injection reads decorator metadata, which esbuild does not emit:
 // unplugin-swc compiles the TypeScript instead (see ../shared/STACK.md, trap 3).

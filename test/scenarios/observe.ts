@@ -19,20 +19,23 @@ export async function paymentOf(shop: Placement, orderId: string) {
   return (await shop.sql<{ status: string }>('SELECT status FROM payments.payments WHERE order_id = $1', [orderId]))[0];
 }
 
+/** What every process hosting payments logged (two while it is handed over), every start of each. */
+async function paymentsLogs(shop: Placement): Promise<LogLine[]> {
+  return (await Promise.all(shop.hostsOf('payments').map((host) => shop.logsNow(host)))).flat();
+}
+
 /**
- * The charges the simulated payment provider made for an order, as the process hosting
- * payments logged them (every start of it): one `simulated charge made` line per new
- * charge, whose statement text names the order.
+ * The charges the simulated payment provider made for an order, as the processes
+ * hosting payments logged them: one `simulated charge made` line per new charge, whose
+ * statement text names the order.
  */
 export async function chargesOf(shop: Placement, orderId: string): Promise<LogLine[]> {
-  return (await shop.logsNow(shop.hostOf('payments'))).filter(
-    (line) => line.msg === 'simulated charge made' && String(line.description).includes(orderId),
-  );
+  return (await paymentsLogs(shop)).filter((line) => line.msg === 'simulated charge made' && String(line.description).includes(orderId));
 }
 
 /** The refunds the simulated provider made of a charge (`simulated refund made` lines). */
 export async function refundsOf(shop: Placement, chargeId: unknown): Promise<LogLine[]> {
-  return (await shop.logsNow(shop.hostOf('payments'))).filter((line) => line.msg === 'simulated refund made' && line.chargeId === chargeId);
+  return (await paymentsLogs(shop)).filter((line) => line.msg === 'simulated refund made' && line.chargeId === chargeId);
 }
 
 /**

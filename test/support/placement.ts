@@ -36,7 +36,7 @@ import { waitFor } from './wait-for.js';
  * - sharedPlacement(): in a scenario file (test/scenarios/), the placement of the
  *   file's project, shared with the project's other files (see vitest.config.ts and
  *   superviseSharedPlacements). `npx vitest run --project scenarios:monolith` runs the
- *   scenarios in one placement; `npx vitest run test/scenarios` in all four.
+ *   scenarios in one placement; `npx vitest run test/scenarios` in all five.
  *
  * Either answers HTTP routed to the process hosting each route's module, SQL on the
  * database, and what each process logged. With `gateway: true` (the shared placements
@@ -46,7 +46,7 @@ import { waitFor } from './wait-for.js';
  * endpoints still go to the process hosting the module asked about. That is: what a user or an operator can observe,
  * and nothing of a process's insides, so the same scenario runs in every placement.
  */
-export const PLACEMENT_NAMES = ['monolith', 'serializing', 'payments-inventory', 'all-but-ordering'] as const;
+export const PLACEMENT_NAMES = ['monolith', 'serializing', 'payments-inventory', 'all-but-ordering', 'payments-handover'] as const;
 export type PlacementName = (typeof PLACEMENT_NAMES)[number];
 
 export const MODULES: readonly string[] = MONOLITH_MODULES;
@@ -54,7 +54,14 @@ export const MODULES: readonly string[] = MONOLITH_MODULES;
 /** The name of the monolith's process; an extracted service's process is named after its module. */
 export const MONOLITH = 'monolith';
 
-const DEFINITIONS: Record<PlacementName, { extracted: readonly string[]; env: Record<string, string> }> = {
+interface PlacementDefinition {
+  extracted: readonly string[];
+  /** Extracted modules the monolith hosts as well (HANDOVER_MODULES), mid-move behind the gateway. */
+  handover?: readonly string[];
+  env: Record<string, string>;
+}
+
+const DEFINITIONS: Record<PlacementName, PlacementDefinition> = {
   /** All modules in one process. */
   monolith: { extracted: [], env: {} },
   /** One process; every contract message through the wire encoding, every idempotent command delivered twice. */
@@ -63,7 +70,16 @@ const DEFINITIONS: Record<PlacementName, { extracted: readonly string[]; env: Re
   'payments-inventory': { extracted: ['payments', 'inventory'], env: {} },
   /** The monolith hosting ordering alone, and a service for every other module. */
   'all-but-ordering': { extracted: MODULES.filter((module) => module !== 'ordering'), env: {} },
+  /**
+   * Payments mid-move: hosted by the monolith and by its service on one schema, both
+   * relaying its outbox and working its queue; behind the gateway, half of the users
+   * (by token) read payments from the service, with fallback to the monolith.
+   */
+  'payments-handover': { extracted: ['payments'], handover: ['payments'], env: {} },
 };
+
+/** The share of users the gateway of a placement sends to a handed-over module's service. */
+export const HANDOVER_WEIGHT = 50;
 
 /**
  * Each module's public routes, for sending test traffic to the process that hosts it
@@ -97,8 +113,8 @@ export interface PlacementInfo {
   /** EVENTS_QUEUE_PREFIX of its processes (their BullMQ queues and throttle counters in Redis). */
   queuePrefix: string;
   processes: PlacementProcessInfo[];
-  /** The gateway in front of the public API, when the placement has one. */
-  gateway?: { url: string; logFile: string };
+  /** The gateway in front of the public API, when the placement has one (its admin API needs `adminToken`). */
+  gateway?: { url: string; adminUrl: string; adminToken: string; logFile: string };
 }
 
 declare module 'vitest' {
@@ -120,8 +136,10 @@ export interface Placement {
   readonly http: HttpClient;
   /** SQL as the superuser on the placement's database: to arrange faults and to read what is stored. */
   sql<R extends Record<string, unknown> = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
-  /** The name of the process hosting `module`. */
+  /** The name of the process hosting `module` (the monolith, for a module it is handing over). */
   hostOf(module: string): string;
+  /** Every process hosting `module`: one, or the monolith and the service of a module being handed over. */
+  hostsOf(module: string): string[];
   /** Everything a process printed (every start of it), or every process's, one after the other. */
   output(processName?: string): string;
   /** The JSON lines of `output`, parsed. */
@@ -179,9 +197,9 @@ const TEST_FRIENDLY_ENV: Record<string, string> = {
 
 /** Which process hosts each module in a placement: every module not extracted is in the monolith. */
 function layoutOf(name: PlacementName): { name: string; modules: string[]; entry: string }[] {
-  const { extracted } = DEFINITIONS[name];
+  const { extracted, handover = [] } = DEFINITIONS[name];
   return [
-    { name: MONOLITH, modules: MODULES.filter((module) => !extracted.includes(module)), entry: distEntry('main.js') },
+    { name: MONOLITH, modules: MODULES.filter((module) => !extracted.includes(module) || handover.includes(module)), entry: distEntry('main.js') },
     ...extracted.map((module) => ({ name: module, modules: [module], entry: distEntry(`extracted/${module}/main.js`) })),
   ];
 }
@@ -203,7 +221,7 @@ export async function startPlacement(name: PlacementName, options: StartPlacemen
   const database = await createTestDatabase({ template: run.templateDatabase, runPid: run.runPid });
   const keys = generateKeyPairSync('ed25519');
   const queuePrefix = `shop-scn-${randomBytes(4).toString('hex')}`;
-  const { extracted } = DEFINITIONS[name];
+  const { extracted, handover = [] } = DEFINITIONS[name];
   const sharedEnv: Record<string, string> = {
     ...TEST_FRIENDLY_ENV,
     DATABASE_URL: database.url,
@@ -219,6 +237,7 @@ export async function startPlacement(name: PlacementName, options: StartPlacemen
           ...Object.fromEntries(extracted.map((module) => [`SERVICE_URL_${module.toUpperCase()}`, urlOf(module)])),
         }
       : {}),
+    ...(handover.length ? { HANDOVER_MODULES: handover.join(',') } : {}),
     ...DEFINITIONS[name].env,
     ...options.env,
   };
@@ -270,10 +289,15 @@ export async function startPlacement(name: PlacementName, options: StartPlacemen
     throw new Error(`placement ${name} did not start: ${(error as Error).message}`);
   }
 
-  let gateway: { process: SpawnedProcess; url: string; logFile: string; dir: string } | undefined;
+  let gateway: RunningPlacementGateway | undefined;
   if (options.gateway && extracted.length) {
     try {
-      gateway = await startPlacementGateway(name, run, urlOf(MONOLITH), extracted.map((module) => ({ module, url: urlOf(module) })));
+      gateway = await startPlacementGateway(
+        name,
+        run,
+        urlOf(MONOLITH),
+        extracted.map((module) => ({ module, url: urlOf(module), handover: handover.includes(module) })),
+      );
     } catch (error) {
       await stopAll('SIGKILL');
       await cleanUp();
@@ -285,7 +309,7 @@ export async function startPlacement(name: PlacementName, options: StartPlacemen
     name,
     databaseUrl: database.url,
     queuePrefix,
-    ...(gateway ? { gateway: { url: gateway.url, logFile: gateway.logFile } } : {}),
+    ...(gateway ? { gateway: { url: gateway.url, adminUrl: gateway.adminUrl, adminToken: gateway.adminToken, logFile: gateway.logFile } } : {}),
     processes: [...members.values()].map((member) => ({
       name: member.name,
       modules: member.modules,
@@ -337,18 +361,29 @@ export async function startPlacement(name: PlacementName, options: StartPlacemen
   };
 }
 
+interface RunningPlacementGateway {
+  process: SpawnedProcess;
+  url: string;
+  adminUrl: string;
+  adminToken: string;
+  logFile: string;
+  dir: string;
+}
+
 /**
  * The strangler gateway in front of a placement: the monolith as its default upstream,
  * and one route per extracted module, by module name (so the prefixes come from the
- * monolith's routing manifest), at weight 100, without fallback (the monolith does not
- * host those modules) and without rate limits (every test client is 127.0.0.1).
+ * monolith's routing manifest), without rate limits (every test client is 127.0.0.1).
+ * A module that has left the monolith is routed at weight 100 without fallback (the
+ * monolith no longer hosts it); a module being handed over, at HANDOVER_WEIGHT by
+ * token, with fallback to the monolith, which still hosts it.
  */
 async function startPlacementGateway(
   name: PlacementName,
   run: RunContext,
   monolithUrl: string,
-  services: { module: string; url: string }[],
-): Promise<{ process: SpawnedProcess; url: string; logFile: string; dir: string }> {
+  services: { module: string; url: string; handover: boolean }[],
+): Promise<RunningPlacementGateway> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'placement-gateway-'));
   const routesFile = path.join(dir, 'routes.json');
   writeFileSync(
@@ -356,11 +391,17 @@ async function startPlacementGateway(
     JSON.stringify({
       monolith: { instances: [monolithUrl] },
       rateLimits: { perClientAddress: null, perUser: null },
-      routes: services.map(({ module, url }) => ({ name: module, module, target: { instances: [url] }, weight: 100, fallback: false })),
+      headerOverride: { enabled: true },
+      routes: services.map(({ module, url, handover }) => ({
+        name: module,
+        module,
+        target: { instances: [url] },
+        ...(handover ? { weight: HANDOVER_WEIGHT, stickiness: 'jwt-sub', fallback: true } : { weight: 100, fallback: false }),
+      })),
     }),
   );
   const toRunLog = runLogFile(run.runLogDir, `placement-${name}-gateway`);
-  const { spawned, url, adminUrl } = await spawnGateway({ routesFile, stateFile: path.join(dir, 'state.json'), toRunLog, label: `the gateway of placement ${name}` });
+  const { spawned, url, adminUrl, adminToken } = await spawnGateway({ routesFile, stateFile: path.join(dir, 'state.json'), toRunLog, label: `the gateway of placement ${name}` });
   const health = `${adminUrl}/health`;
   try {
     await spawned.ready();
@@ -373,7 +414,7 @@ async function startPlacementGateway(
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  return { process: spawned, url, logFile: toRunLog.file, dir };
+  return { process: spawned, url, adminUrl, adminToken, logFile: toRunLog.file, dir };
 }
 
 interface Member {
@@ -619,6 +660,7 @@ function clientOf(
     if (!host) throw new Error(`no process of placement ${info.name} hosts module "${module}"`);
     return host.name;
   };
+  const hostsOf = (module: string) => info.processes.filter((proc) => proc.modules.includes(module)).map((proc) => proc.name);
   const urls = new Map(info.processes.map((proc) => [proc.name, proc.url]));
   const http = routedHttpClient((path, options) => {
     if (info.gateway && !path.startsWith('/ops/')) return info.gateway.url;
@@ -663,6 +705,7 @@ function clientOf(
     http,
     sql: access.sql,
     hostOf,
+    hostsOf,
     output,
     logs,
     logsNow,

@@ -18,6 +18,12 @@ export async function openPlatform(config: AppConfig, logger: Logger, placement:
       `this process hosts ${placement.hosted.join(', ')}; the other modules are called at their services`,
     );
   }
+  if (placement.handover.length > 0 && placement.process === 'monolith') {
+    logger.info(
+      { handover: placement.handover },
+      `handing over ${placement.handover.join(', ')}: hosted here and by its service, on the same schema, while the gateway moves its traffic`,
+    );
+  }
   const database = await openDatabase(config);
   if (database.kind === 'pglite') {
     logger.warn(

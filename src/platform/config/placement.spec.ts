@@ -40,7 +40,26 @@ describe('placement', () => {
     });
   });
 
+  it('should host a handed-over module in the monolith and in its service, and have every other process call the service', () => {
+    const env = {
+      ...EXTRACTION,
+      EXTRACTED_MODULES: 'payments,inventory',
+      HANDOVER_MODULES: 'payments',
+      SERVICE_URL_PAYMENTS: 'http://pay:3000',
+      SERVICE_URL_INVENTORY: 'http://inv:3000',
+      MONOLITH_URL: 'http://shop:3000',
+    };
+    const monolith = placementOf(env);
+    expect(monolith.hosted).toEqual(['identity', 'catalog', 'payments', 'ordering']);
+    expect(monolith.handover).toEqual(['payments']);
+    expect(Object.fromEntries(monolith.remote)).toEqual({ inventory: 'http://inv:3000' });
+    expect(placementOf(env, 'payments').hosted).toEqual(['payments']);
+    expect(placementOf(env, 'inventory').remote.get('payments')).toBe('http://pay:3000');
+  });
+
   it.each([
+    ['a handed-over module that is not extracted', { HANDOVER_MODULES: 'payments' }, 'monolith', /HANDOVER_MODULES: payments is not in EXTRACTED_MODULES/],
+    ['an unknown handed-over module', { EXTRACTED_MODULES: 'payments', SERVICE_URL_PAYMENTS: 'http://x:1', HANDOVER_MODULES: 'paymnts' }, 'monolith', /HANDOVER_MODULES: unknown module "paymnts"/],
     ['an extracted module without a URL', { EXTRACTED_MODULES: 'payments' }, 'monolith', /SERVICE_URL_PAYMENTS: required/],
     ['an unknown module', { EXTRACTED_MODULES: 'payment', SERVICE_URL_PAYMENT: 'http://x:1' }, 'monolith', /EXTRACTED_MODULES: unknown module "payment"/],
     ['a URL with a path', { EXTRACTED_MODULES: 'payments', SERVICE_URL_PAYMENTS: 'http://x:1/api' }, 'monolith', /SERVICE_URL_PAYMENTS: must be a base URL/],

@@ -4,8 +4,9 @@ import { ConfigError, type AppConfig } from './app-config.js';
  * Where each module runs, read from the environment once at startup. Every process of
  * one shop (the monolith and each extracted service) is given the same
  * `EXTRACTED_MODULES` and `SERVICE_URL_<MODULE>` values; each works out for itself
- * which modules it hosts and where the others are. A module is hosted by exactly one
- * kind of process: its own service when extracted, the monolith otherwise.
+ * which modules it hosts and where the others are. A module is hosted by one kind of
+ * process: its own service when extracted, the monolith otherwise; or by both during its
+ * hand-over (`HANDOVER_MODULES`), while the strangler gateway moves its traffic.
  */
 export interface Placement {
   /** `monolith`, or the module an extracted service runs. */
@@ -14,6 +15,12 @@ export interface Placement {
   readonly hosted: readonly string[];
   /** Modules running as their own service (EXTRACTED_MODULES). */
   readonly extracted: readonly string[];
+  /**
+   * Extracted modules the monolith goes on hosting beside their service (HANDOVER_MODULES):
+   * both serve the module's routes on its one schema, relay its outbox and work its queue,
+   * so the gateway can split, shadow and fall back between them (docs/extraction.md).
+   */
+  readonly handover: readonly string[];
   /** Base URL of every module hosted elsewhere. */
   readonly remote: ReadonlyMap<string, string>;
   /** Signs and checks service credentials; set whenever some module runs elsewhere. */
@@ -97,7 +104,16 @@ export function loadPlacement(
   if (process !== MONOLITH && !extracted.includes(process)) {
     problems.push(`EXTRACTED_MODULES: must name ${process}, since this process is its extracted service (every process gets the same list)`);
   }
-  const hosted = process === MONOLITH ? modules.filter((m) => !extracted.includes(m)) : [process];
+  const handover = [...new Set((value('HANDOVER_MODULES') ?? '').split(',').map((m) => m.trim()).filter(Boolean))];
+  for (const module of handover) {
+    if (!modules.includes(module)) problems.push(`HANDOVER_MODULES: unknown module "${module}" (the modules are ${modules.join(', ')})`);
+    else if (!extracted.includes(module)) {
+      problems.push(`HANDOVER_MODULES: ${module} is not in EXTRACTED_MODULES (a module is handed over to its service: extract it too)`);
+    }
+  }
+  // In the monolith a handed-over module is hosted here as well as by its service, and its
+  // callers here call it here; every other process calls its service.
+  const hosted = process === MONOLITH ? modules.filter((m) => !extracted.includes(m) || handover.includes(m)) : [process];
   const remote = new Map<string, string>();
   for (const module of modules.filter((m) => !hosted.includes(m))) {
     const variable = extracted.includes(module) ? serviceUrlVariable(module) : 'MONOLITH_URL';
@@ -152,6 +168,7 @@ export function loadPlacement(
     process,
     hosted,
     extracted,
+    handover,
     remote,
     serviceTokenSecret,
     serviceOf,
@@ -165,6 +182,7 @@ export function allInOneProcess(modules: readonly string[]): Placement {
     process: MONOLITH,
     hosted: [...modules],
     extracted: [],
+    handover: [],
     remote: new Map(),
     serviceTokenSecret: undefined,
     serviceOf: () => MONOLITH,

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { RouteConfig } from '../config/route-config.js';
 import { sendProblem } from '../forwarding/problems.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { RollingWindow } from '../rollback/rolling-window.js';
@@ -16,6 +17,10 @@ export interface RouteReport {
   active: boolean;
   prefixes: string[];
   weight: WeightState;
+  /** The routes file's settings that the admin API does not change. */
+  stickiness: RouteConfig['stickiness'];
+  fallback: boolean;
+  rollback: RouteConfig['rollback'];
   /** The extracted side's rolling window, as the rollback guard judges it. */
   window: ReturnType<RollingWindow['snapshot']> | undefined;
   target: ReturnType<UpstreamGroup['health']>;
@@ -42,7 +47,8 @@ const MAX_BODY_BYTES = 4_096;
  * - `GET /health`: 200 once the proxy serves; open to anyone (probes).
  * - with `Authorization: Bearer <PROXY_ADMIN_TOKEN>`:
  *   - `GET /routes`: every route, its prefixes, mode, weight (and who set them),
- *     rolling window, target instances and shadow statistics;
+ *     stickiness, fallback and rollback thresholds, rolling window, target
+ *     instances and shadow statistics;
  *   - `PUT /routes/<name>/weight` `{ "weight": 0–100 }` and
  *     `PUT /routes/<name>/mode` `{ "mode": "split" | "shadow" }`: an operator's
  *     setting, shared by every replica through Redis (or kept in PROXY_STATE_FILE), so

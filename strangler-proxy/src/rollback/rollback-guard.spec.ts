@@ -146,6 +146,16 @@ describe('RollbackGuard', () => {
     expect(weights.stateOf('payments').source).toBe('rollback');
   });
 
+  it('judges a burst that stops within its second: the deferred verdict rolls back with no further request', async () => {
+    const { weights, guard, route, errorLines } = await setUp({ minRequests: 50 });
+    guard.observe(route, 10, false); // judged at once: too few requests
+    for (let i = 0; i < 60; i++) guard.observe(route, 10, true); // then silence
+    await settled();
+    expect(weights.stateOf('payments').source).toBe('file');
+    await vi.waitFor(() => expect(weights.stateOf('payments')).toMatchObject({ weight: 0, source: 'rollback' }), DEADLINE);
+    expect(errorLines()).toHaveLength(1);
+  });
+
   it("judges an operator's new weight by a fresh window", async () => {
     const { weights, guard, traffic, errorLines } = await setUp({ minRequests: 50 });
     traffic(100, 5_000, () => ({ latencyMs: 10, failed: true }));

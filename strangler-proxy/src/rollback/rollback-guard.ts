@@ -12,11 +12,18 @@ interface Watch {
   nextVerdictAt: number;
   /** A rollBack() is in flight (Redis may be slow): do not send another. */
   rollingBack: boolean;
+  /** The verdict deferred to `nextVerdictAt`, so the last requests of a burst are judged too. */
+  deferred: NodeJS.Timeout | undefined;
+  thresholds: Thresholds;
 }
 
 /**
  * Watches each split route's extracted side and rolls the route back to weight 0 when
  * its window's failure rate or p99 latency passes the route's thresholds.
+ *
+ * Judging is at most once a second; requests arriving in between are judged by a verdict
+ * deferred to the end of that second, so a burst of failures that stops (clients that
+ * gave up, a route that falls quiet) is still judged within a second of its last one.
  *
  * A verdict needs `minRequests` in the window: with a handful of requests one error is
  * a 20% error rate, and Flagger's and Argo Rollouts' users report canaries rolled back
@@ -49,13 +56,32 @@ export class RollbackGuard {
     let watch = this.watches.get(route.name);
     if (watch === undefined || watch.window.windowSeconds !== route.rollback.windowSeconds) {
       // First request, or the routes file changed the window's length: a fresh window.
-      watch = { window: new RollingWindow(route.rollback.windowSeconds), nextVerdictAt: 0, rollingBack: false };
+      if (watch) clearTimeout(watch.deferred);
+      watch = { window: new RollingWindow(route.rollback.windowSeconds), nextVerdictAt: 0, rollingBack: false, deferred: undefined, thresholds: route.rollback };
       this.watches.set(route.name, watch);
     }
+    watch.thresholds = route.rollback;
     watch.window.record(latencyMs, failed, now);
-    if (now < watch.nextVerdictAt || watch.rollingBack) return;
+    if (watch.rollingBack) return;
+    if (now < watch.nextVerdictAt) {
+      watch.deferred ??= this.deferVerdict(route.name, watch, watch.nextVerdictAt - now);
+      return;
+    }
     watch.nextVerdictAt = now + 1_000;
-    this.judge(route.name, route.rollback, watch, now);
+    this.judge(route.name, watch.thresholds, watch, now);
+  }
+
+  private deferVerdict(name: string, watch: Watch, delayMs: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      watch.deferred = undefined;
+      // A forgotten window (an operator's weight, a rollback elsewhere) has nothing left to judge.
+      if (this.watches.get(name) !== watch || watch.rollingBack) return;
+      const now = this.now();
+      watch.nextVerdictAt = now + 1_000;
+      this.judge(name, watch.thresholds, watch, now);
+    }, delayMs);
+    timer.unref();
+    return timer;
   }
 
   /** A route's window (for the admin API). */
@@ -65,6 +91,7 @@ export class RollbackGuard {
 
   /** Forgets a route's window: a fresh one judges it from the next request. */
   forget(route: string): void {
+    clearTimeout(this.watches.get(route)?.deferred);
     this.watches.delete(route);
   }
 
