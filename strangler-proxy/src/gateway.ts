@@ -578,6 +578,7 @@ export class Gateway implements GatewayState {
           }),
       ),
     );
+    this.rollback.close();
     this.forwarder.close();
     this.users?.close();
     this.routeFile.close();

@@ -72,8 +72,9 @@ const DEFINITIONS: Record<PlacementName, PlacementDefinition> = {
   'all-but-ordering': { extracted: MODULES.filter((module) => module !== 'ordering'), env: {} },
   /**
    * Payments mid-move: hosted by the monolith and by its service on one schema, both
-   * relaying its outbox and working its queue; behind the gateway, half of the users
-   * (by token) read payments from the service, with fallback to the monolith.
+   * relaying its outbox; behind the gateway, half of the users (by token) read payments
+   * from the service, with fallback to the monolith. The checkout saga (ordering, in the
+   * monolith) still calls payments in-process.
    */
   'payments-handover': { extracted: ['payments'], handover: ['payments'], env: {} },
 };

@@ -17,8 +17,10 @@ export interface Placement {
   readonly extracted: readonly string[];
   /**
    * Extracted modules the monolith goes on hosting beside their service (HANDOVER_MODULES):
-   * both serve the module's routes on its one schema, relay its outbox and work its queue,
-   * so the gateway can split, shadow and fall back between them (docs/extraction.md).
+   * both serve the module's routes on its one schema, relay its outbox and work its queue
+   * (if it has subscriptions), so the gateway can split, shadow and fall back between
+   * them. Contract calls still follow the placement: the monolith's own callers call the
+   * module here, every other process calls its service (docs/extraction.md).
    */
   readonly handover: readonly string[];
   /** Base URL of every module hosted elsewhere. */

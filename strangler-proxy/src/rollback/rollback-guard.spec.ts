@@ -15,21 +15,40 @@ async function setUp(thresholds: Partial<ReturnType<typeof rollbackSchema.parse>
   weights.setFileWeights({ payments: 50 });
   const metrics = new GatewayMetrics();
   const clock = { now: 1_700_000_000_000 };
-  const guard = new RollbackGuard(weights, metrics, logger, { now: () => clock.now });
+  // The guard's deferred verdicts run on this clock: `advance` moves it, running what falls due.
+  const timers: { at: number; run: () => void; done: boolean }[] = [];
+  const schedule = (run: () => void, delayMs: number) => {
+    const timer = { at: clock.now + delayMs, run, done: false };
+    timers.push(timer);
+    return () => void (timer.done = true);
+  };
+  const advance = (ms: number) => {
+    const until = clock.now + ms;
+    for (;;) {
+      const due = timers.filter((t) => !t.done && t.at <= until).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      clock.now = Math.max(clock.now, due.at);
+      due.done = true;
+      due.run();
+    }
+    clock.now = until;
+  };
+  const pendingTimers = () => timers.filter((t) => !t.done).length;
+  const guard = new RollbackGuard(weights, metrics, logger, { now: () => clock.now, schedule });
   const route = { name: 'payments', rollback: rollbackSchema.parse({ windowSeconds: 30, minRequests: 50, maxErrorRate: 0.05, maxP99Ms: 2_000, ...thresholds }) };
   /** `count` requests spread evenly over `overMs`, from the current time on. */
   const traffic = (count: number, overMs: number, request: (i: number) => { latencyMs: number; failed: boolean }) => {
     const start = clock.now;
     for (let i = 0; i < count; i++) {
-      clock.now = start + Math.floor((i * overMs) / count);
+      advance(start + Math.floor((i * overMs) / count) - clock.now);
       const { latencyMs, failed } = request(i);
       guard.observe(route, latencyMs, failed);
     }
-    clock.now = start + overMs;
+    advance(start + overMs - clock.now);
   };
   const errorLines = () => lines.filter((line) => line.level === 50);
   const rollbacksCounted = async () => Number(/gateway_rollbacks_total\{route="payments"\} (\d+)/.exec(await metrics.text())?.[1] ?? 0);
-  return { weights, metrics, guard, route, clock, traffic, lines, errorLines, rollbacksCounted };
+  return { weights, metrics, guard, route, clock, advance, pendingTimers, traffic, lines, errorLines, rollbacksCounted };
 }
 
 /** Lets the guard's pending rollBack() promise settle. */
@@ -134,26 +153,58 @@ describe('RollbackGuard', () => {
     expect(guard.windowOf('payments')).toMatchObject({ requests: 2_900, failures: 29 });
   });
 
-  it('decides at most once a second, not on every request', async () => {
-    const { weights, guard, route, clock } = await setUp({ minRequests: 50 });
-    guard.observe(route, 10, false); // the first request gets a verdict (too few requests)
-    for (let i = 0; i < 100; i++) guard.observe(route, 10, true); // within the same second
+  it('judges at most once a second: the requests in between get one verdict at the end of that second, with no request needed', async () => {
+    const { weights, guard, route, advance, pendingTimers, errorLines } = await setUp({ minRequests: 50 });
+    guard.observe(route, 10, false); // judged at once: too few requests
+    for (let i = 0; i < 100; i++) guard.observe(route, 10, true); // within the same second, then silence
     await settled();
     expect(weights.stateOf('payments').source).toBe('file');
-    clock.now += 1_000;
-    guard.observe(route, 10, true);
+    expect(pendingTimers()).toBe(1); // one deferred verdict, not one per request
+    advance(999);
     await settled();
-    expect(weights.stateOf('payments').source).toBe('rollback');
+    expect(weights.stateOf('payments').source).toBe('file');
+    advance(1);
+    await settled();
+    expect(weights.stateOf('payments')).toMatchObject({ weight: 0, source: 'rollback' });
+    expect(errorLines()).toHaveLength(1);
   });
 
-  it('judges a burst that stops within its second: the deferred verdict rolls back with no further request', async () => {
-    const { weights, guard, route, errorLines } = await setUp({ minRequests: 50 });
-    guard.observe(route, 10, false); // judged at once: too few requests
-    for (let i = 0; i < 60; i++) guard.observe(route, 10, true); // then silence
+  it('cancels the deferred verdict when a request brings the verdict itself', async () => {
+    const { guard, route, clock, pendingTimers } = await setUp({ minRequests: 50 });
+    guard.observe(route, 10, false);
+    guard.observe(route, 10, true);
+    expect(pendingTimers()).toBe(1);
+    clock.now += 1_000; // past the second, the timer not yet run
+    guard.observe(route, 10, true);
+    expect(pendingTimers()).toBe(0);
+  });
+
+  it('judges again a second after a rollback it could not record, with no request needed', async () => {
+    const { weights, guard, route, advance, errorLines } = await setUp({ minRequests: 50 });
+    const rollBack = weights.rollBack.bind(weights);
+    let refusals = 1;
+    weights.rollBack = (name, reason) => (refusals-- > 0 ? Promise.reject(new Error('state store unreachable')) : rollBack(name, reason));
+    for (let i = 0; i < 59; i++) guard.observe(route, 10, true);
+    advance(1_000);
+    guard.observe(route, 10, true); // judged at once: the store refuses the rollback
     await settled();
     expect(weights.stateOf('payments').source).toBe('file');
-    await vi.waitFor(() => expect(weights.stateOf('payments')).toMatchObject({ weight: 0, source: 'rollback' }), DEADLINE);
-    expect(errorLines()).toHaveLength(1);
+    expect(errorLines().map((line) => line.msg)).toEqual([expect.stringMatching(/^could not roll route payments back/)]);
+    advance(1_000);
+    await settled();
+    expect(weights.stateOf('payments')).toMatchObject({ weight: 0, source: 'rollback' });
+  });
+
+  it('leaves no verdict due after close', async () => {
+    const { weights, guard, route, advance, pendingTimers } = await setUp({ minRequests: 50 });
+    guard.observe(route, 10, false);
+    for (let i = 0; i < 60; i++) guard.observe(route, 10, true);
+    guard.close();
+    expect(pendingTimers()).toBe(0);
+    advance(5_000);
+    guard.observe(route, 10, true);
+    await settled();
+    expect(weights.stateOf('payments').source).toBe('file');
   });
 
   it("judges an operator's new weight by a fresh window", async () => {

@@ -12,8 +12,8 @@ interface Watch {
   nextVerdictAt: number;
   /** A rollBack() is in flight (Redis may be slow): do not send another. */
   rollingBack: boolean;
-  /** The verdict deferred to `nextVerdictAt`, so the last requests of a burst are judged too. */
-  deferred: NodeJS.Timeout | undefined;
+  /** Cancels the verdict deferred to `nextVerdictAt` (the last requests of a burst are judged too). */
+  cancelDeferred: (() => void) | undefined;
   thresholds: Thresholds;
 }
 
@@ -31,17 +31,29 @@ interface Watch {
  * operator's new weight starts a fresh window, so the requests that caused the rollback
  * do not judge the next attempt.
  */
+/** Runs `callback` after `delayMs`; answers how to cancel it. Injected by tests, with their clock. */
+export type Schedule = (callback: () => void, delayMs: number) => () => void;
+
+const realTimer: Schedule = (callback, delayMs) => {
+  const timer = setTimeout(callback, delayMs);
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
 export class RollbackGuard {
   private readonly watches = new Map<string, Watch>();
   private readonly now: () => number;
+  private readonly schedule: Schedule;
+  private closed = false;
 
   constructor(
     private readonly weights: RouteWeights,
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
-    options: { now?: () => number } = {},
+    options: { now?: () => number; schedule?: Schedule } = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.schedule = options.schedule ?? realTimer;
     // A rollback (here or on another replica) or an operator's weight ends the window
     // that judged the route: requests still in flight at the rollback would otherwise
     // count against the operator's next try.
@@ -52,36 +64,20 @@ export class RollbackGuard {
 
   /** For every finished extracted-side request of a split route. */
   observe(route: { name: string; rollback: Thresholds }, latencyMs: number, failed: boolean): void {
+    if (this.closed) return;
     const now = this.now();
     let watch = this.watches.get(route.name);
     if (watch === undefined || watch.window.windowSeconds !== route.rollback.windowSeconds) {
       // First request, or the routes file changed the window's length: a fresh window.
-      if (watch) clearTimeout(watch.deferred);
-      watch = { window: new RollingWindow(route.rollback.windowSeconds), nextVerdictAt: 0, rollingBack: false, deferred: undefined, thresholds: route.rollback };
+      watch?.cancelDeferred?.();
+      watch = { window: new RollingWindow(route.rollback.windowSeconds), nextVerdictAt: 0, rollingBack: false, cancelDeferred: undefined, thresholds: route.rollback };
       this.watches.set(route.name, watch);
     }
     watch.thresholds = route.rollback;
     watch.window.record(latencyMs, failed, now);
-    if (watch.rollingBack) return;
-    if (now < watch.nextVerdictAt) {
-      watch.deferred ??= this.deferVerdict(route.name, watch, watch.nextVerdictAt - now);
-      return;
-    }
-    watch.nextVerdictAt = now + 1_000;
-    this.judge(route.name, watch.thresholds, watch, now);
-  }
-
-  private deferVerdict(name: string, watch: Watch, delayMs: number): NodeJS.Timeout {
-    const timer = setTimeout(() => {
-      watch.deferred = undefined;
-      // A forgotten window (an operator's weight, a rollback elsewhere) has nothing left to judge.
-      if (this.watches.get(name) !== watch || watch.rollingBack) return;
-      const now = this.now();
-      watch.nextVerdictAt = now + 1_000;
-      this.judge(name, watch.thresholds, watch, now);
-    }, delayMs);
-    timer.unref();
-    return timer;
+    if (watch.rollingBack) return; // its outcome decides what comes next
+    if (now < watch.nextVerdictAt) this.defer(route.name, watch, watch.nextVerdictAt - now);
+    else this.verdict(route.name, watch, now);
   }
 
   /** A route's window (for the admin API). */
@@ -91,8 +87,32 @@ export class RollbackGuard {
 
   /** Forgets a route's window: a fresh one judges it from the next request. */
   forget(route: string): void {
-    clearTimeout(this.watches.get(route)?.deferred);
+    this.watches.get(route)?.cancelDeferred?.();
     this.watches.delete(route);
+  }
+
+  /** At shutdown: no verdict is due any more, none can write to a closing store. */
+  close(): void {
+    this.closed = true;
+    for (const route of [...this.watches.keys()]) this.forget(route);
+  }
+
+  /** A verdict at the end of the current second, unless one is already due then. */
+  private defer(name: string, watch: Watch, delayMs: number): void {
+    if (watch.cancelDeferred) return;
+    watch.cancelDeferred = this.schedule(() => {
+      watch.cancelDeferred = undefined;
+      // A forgotten window (an operator's weight, a rollback elsewhere) has nothing left to judge.
+      if (this.closed || this.watches.get(name) !== watch || watch.rollingBack) return;
+      this.verdict(name, watch, this.now());
+    }, Math.max(1, delayMs));
+  }
+
+  private verdict(name: string, watch: Watch, now: number): void {
+    watch.cancelDeferred?.();
+    watch.cancelDeferred = undefined;
+    watch.nextVerdictAt = now + 1_000;
+    this.judge(name, watch.thresholds, watch, now);
   }
 
   private judge(name: string, thresholds: Thresholds, watch: Watch, now: number): void {
@@ -124,9 +144,10 @@ export class RollbackGuard {
         );
       },
       (error: unknown) => {
-        // Tried again at the next verdict, a second later.
         watch.rollingBack = false;
         this.logger.error({ route: name, err: error, reason }, `could not roll route ${name} back (${reason}): ${(error as Error).message}`);
+        // Judged again a second later, whether or not another request comes.
+        if (!this.closed && this.watches.get(name) === watch) this.defer(name, watch, Math.max(1, watch.nextVerdictAt - this.now()));
       },
     );
   }
