@@ -353,7 +353,7 @@ export class Gateway implements GatewayState {
     if (exchange.shadow) {
       exchange.mirror = { method: method as 'GET' | 'HEAD', url: req.url ?? '/', headers: { ...req.headers } as Record<string, string | string[]> };
     }
-    res.once('close', () => this.finished(req, res, exchange));
+    res.on('close', () => this.finished(req, res, exchange));
     if (exchange.replayable && !safeRead) {
       // An idempotent write that may be sent again: its body is read first (up to
       // 1 MiB), so that it can be. A larger or unsized body streams through as usual,
@@ -391,7 +391,8 @@ export class Gateway implements GatewayState {
     // The client's own connection disposition, not the upstream's: its keep-alive or
     // close is about the gateway's connection to it.
     answer.headers.connection = exchange.clientWantsClose ? 'close' : 'keep-alive';
-    answer.once('end', () => (exchange.answeredAt = performance.now()));
+    // The upstream's own latency, for the rollback guard (which judges the extracted side only).
+    if (exchange.chosen === 'extracted') answer.on('end', () => (exchange.answeredAt = performance.now()));
     const comparer = exchange.shadow;
     if (!comparer) return;
     // The client's answer streams on; a copy of at most maxBodyBytes is kept for the comparison.

@@ -46,24 +46,34 @@ export interface Exchange {
   clientWantsClose: boolean;
 }
 
-/** A new exchange: what the caller decided, and everything else not yet happened. */
+/**
+ * A new exchange: what the caller decided, and everything else not yet happened. Built as
+ * one literal of a fixed shape (no spread): one per request, on the hot path.
+ */
 export function newExchange(
-  decided: Pick<Exchange, 'requestId' | 'route' | 'chosen' | 'side' | 'group' | 'instance' | 'startedAt'> & Partial<Exchange>,
+  decided: Pick<Exchange, 'requestId' | 'route' | 'chosen' | 'side' | 'group' | 'instance' | 'startedAt'> &
+    Partial<Pick<Exchange, 'replayable' | 'fellBack' | 'shadow' | 'shadowMaxBytes' | 'clientWantsClose'>>,
 ): Exchange {
   return {
+    requestId: decided.requestId,
+    route: decided.route,
     routeName: decided.route?.name ?? 'monolith',
-    replayable: false,
+    chosen: decided.chosen,
+    side: decided.side,
+    group: decided.group,
+    instance: decided.instance,
+    startedAt: decided.startedAt,
+    replayable: decided.replayable ?? false,
     retried: false,
-    fellBack: false,
+    fellBack: decided.fellBack ?? false,
     body: undefined,
     timedOut: false,
-    shadow: undefined,
-    shadowMaxBytes: 0,
+    shadow: decided.shadow,
+    shadowMaxBytes: decided.shadowMaxBytes ?? 0,
     mirror: undefined,
     observed: false,
     requestSentAt: undefined,
     answeredAt: undefined,
-    clientWantsClose: false,
-    ...decided,
+    clientWantsClose: decided.clientWantsClose ?? false,
   };
 }

@@ -117,11 +117,14 @@ export class Forwarder {
     server.on('proxyReq', (proxyReq, req, res) => {
       const exchange = (req as GatewayRequest).exchange;
       if (!exchange) return;
-      proxyReq.once('timeout', () => (exchange.timedOut = true));
-      proxyReq.once('finish', () => (exchange.requestSentAt = performance.now()));
+      // `on`, not `once`: each of these emitters lives for one request, so a listener
+      // needs no removing, and `once` would allocate a wrapper per request.
+      proxyReq.on('timeout', () => (exchange.timedOut = true));
+      // The upstream's own latency is measured for the rollback guard, which judges the extracted side only.
+      if (exchange.chosen === 'extracted') proxyReq.on('finish', () => (exchange.requestSentAt = performance.now()));
       // A client that leaves before its answer is complete: the upstream request goes too
       // (http-proxy aborts it only when the client's request itself was cut short).
-      res.once('close', () => {
+      res.on('close', () => {
         if (!res.writableFinished) proxyReq.destroy();
       });
     });
@@ -131,7 +134,7 @@ export class Forwarder {
       if (!exchange) return;
       // An upstream that dies midway through its answer: the pipe to the client would
       // just stop, and the client would wait for the rest until its idle timeout.
-      answer.once('close', () => {
+      answer.on('close', () => {
         if (answer.complete || res.writableFinished) return;
         res.destroy();
         this.events.brokenOff(exchange);
