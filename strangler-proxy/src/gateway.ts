@@ -269,11 +269,7 @@ export class Gateway implements GatewayState {
       this.dispatch(req, res, route, clientAddress, requestId, startedAt);
       return;
     }
-    // Per-user budgets charge only users whose token identity really signed: a forged
-    // token naming someone else must not spend (and exhaust) that user's budget.
-    const user = this.config.rateLimits.perUser ? this.verifiedUsers().userOf(req.headers.authorization) : undefined;
-    (user instanceof Promise ? user : Promise.resolve(user))
-      .then((verified) => this.limits.consume(route?.name ?? 'monolith', clientAddress, verified))
+    this.verdictFor(req, route, clientAddress)
       .then(
       (verdict) => {
         // The client may have gone while the limiter answered.
@@ -293,6 +289,16 @@ export class Gateway implements GatewayState {
       this.logger.error({ err: error, requestId }, 'gateway: request failed unexpectedly');
       sendProblem(res, 502, 'GATEWAY_ERROR', 'The gateway failed this request.', requestId);
     });
+  }
+
+  /**
+   * The rate limiter's verdict on a request (or a WebSocket handshake). Per-user budgets
+   * charge only users whose token identity really signed: a forged token naming someone
+   * else must not spend (and exhaust) that user's budget.
+   */
+  private verdictFor(req: IncomingMessage, route: ActiveRoute | undefined, clientAddress: string) {
+    const user = this.config.rateLimits.perUser ? this.verifiedUsers().userOf(req.headers.authorization) : undefined;
+    return (user instanceof Promise ? user : Promise.resolve(user)).then((verified) => this.limits.consume(route?.name ?? 'monolith', clientAddress, verified));
   }
 
   /** Where a request of `route` goes: the override, else the split by weight and stickiness; shadow routes answer from the monolith. */
@@ -486,9 +492,29 @@ export class Gateway implements GatewayState {
     if (refusalOf(req.url ?? '/', req.headers.connection)) return refuse(400, 'Bad Request');
     const path = canonicalPath(req.url ?? '/');
     if (isInternalPath(path)) return refuse(404, 'Not Found');
-    const requestId = requestIdOf(req.headers);
     const clientAddress = clientAddressOf(req, this.trusted);
     const route = this.table.match(path);
+    if (!this.limitsEnabled) return this.forwardUpgrade(req, socket, head, route, clientAddress);
+    // A handshake spends the same budgets as a request: else opening sockets would be a way around them.
+    this.verdictFor(req, route, clientAddress).then(
+      (verdict) => {
+        if (socket.destroyed) return;
+        if (verdict.allowed) return this.forwardUpgrade(req, socket, head, route, clientAddress);
+        this.metrics.rateLimited(verdict.limit);
+        socket.end(`HTTP/1.1 429 Too Many Requests\r\nretry-after: ${verdict.retryAfterSeconds}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      },
+      (error: unknown) => {
+        this.logger.warn({ err: (error as Error).message }, 'gateway: rate limiter failed; handshake let through');
+        if (!socket.destroyed) this.forwardUpgrade(req, socket, head, route, clientAddress);
+      },
+    );
+  }
+
+  private forwardUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, route: ActiveRoute | undefined, clientAddress: string): void {
+    const refuse = (status: number, reason: string) => {
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    };
+    const requestId = requestIdOf(req.headers);
     const chosen = this.sideFor(req, route, clientAddress);
     let group = (chosen === 'extracted' && route && this.targets.get(route.name)) || this.monolith;
     let instance = group.pick();

@@ -151,6 +151,31 @@ describe('the gateway at the edge', () => {
     expect((await gateway.http.get('/api/v1/orders', { from: '127.0.0.10' })).status).toBe(200);
   });
 
+  it('should spend the same budget on WebSocket handshakes, refusing one over it with 429 and Retry-After', async () => {
+    const from = '127.0.0.12';
+    const handshake = () =>
+      new Promise<{ status: number; retryAfter?: string }>((resolve, reject) => {
+        const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/ws/echo`, { localAddress: from });
+        socket.once('open', () => {
+          socket.close();
+          resolve({ status: 101 });
+        });
+        socket.once('unexpected-response', (_, res) => {
+          resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined });
+          socket.terminate();
+        });
+        socket.once('error', (error) => reject(error));
+      });
+    // Half of the address's budget on requests, the rest on handshakes.
+    for (let i = 0; i < 20; i++) expect((await gateway.http.get('/api/v1/orders', { from })).status).toBe(200);
+    const outcomes = [];
+    for (let i = 0; i < 21; i++) outcomes.push(await handshake());
+    expect(outcomes.slice(0, 20).every((outcome) => outcome.status === 101)).toBe(true);
+    expect(outcomes[20]!.status).toBe(429);
+    expect(Number(outcomes[20]!.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect((await gateway.http.get('/api/v1/orders', { from })).status).toBe(429);
+  });
+
   it('should keep the last good routes when the file turns bad, and say why', async () => {
     gateway.writeRoutes({ ...config(), routes: [{ name: 'payments', prefixes: ['/api/v1/payments'], target: { instances: ['not a url'] }, weight: 250 }] });
     const warning = await waitFor(() => gateway.logs().find((line) => String(line.msg ?? '').includes('routes file') && line.level === 40), { what: 'the warning about the bad file' });
