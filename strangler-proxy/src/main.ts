@@ -6,13 +6,15 @@ import { pino, type Logger } from 'pino';
 import { RouteFileError } from './config/route-file.js';
 import { Gateway } from './gateway.js';
 import { GatewaySettingsError, gatewaySettingsFrom } from './gateway-settings.js';
+import { clusterMetricsOf, serveClusterMetrics } from './metrics/cluster-metrics.js';
 
 /**
  * The proxy's process: `node dist/strangler-proxy/main.js` (`npm run start:proxy`).
  * With PROXY_WORKERS > 1 it forks that many workers sharing the ports (node:cluster),
  * which share weights and rate-limit counters through Redis; a worker that dies is
- * replaced, with a growing pause when they keep dying. SIGTERM and SIGINT stop taking
- * connections and let requests in flight finish.
+ * replaced, with a growing pause when they keep dying. `/metrics` answers for every
+ * worker, whichever one a scrape reaches (metrics/cluster-metrics.ts). SIGTERM and
+ * SIGINT stop taking connections and let requests in flight finish.
  */
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -53,6 +55,7 @@ if (settings.workers > 1 && cluster.isPrimary) {
   let stopping = false;
   let quickDeaths = 0;
   const fork = () => cluster.fork({ PROXY_ADMIN_TOKEN: adminToken });
+  serveClusterMetrics();
   for (let i = 0; i < settings.workers; i++) fork();
   const startedAt = new Map<number, number>();
   cluster.on('fork', (worker) => startedAt.set(worker.id, Date.now()));
@@ -91,6 +94,8 @@ if (settings.workers > 1 && cluster.isPrimary) {
   const workerLabel = cluster.isWorker ? `worker-${cluster.worker!.id}` : 'single';
   const adminToken = cluster.isWorker ? settings.adminToken : adminTokenOf(settings.adminToken, settings.stateFile, logger);
   const gateway = await Gateway.start({ ...settings, adminToken, workerLabel }, logger.child({ worker: workerLabel })).catch(fail);
+  // The admin port is shared: whichever worker a scrape reaches answers for all of them.
+  if (cluster.isWorker) gateway.metrics.answerForEveryWorker(clusterMetricsOf(gateway.metrics.registry));
   const stop = () => {
     const deadline = setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS);
     deadline.unref();

@@ -101,9 +101,17 @@ export class GatewayMetrics {
     this.shadows.get(`${this.bounded(route)}\u0000${outcome}`).inc();
   }
 
-  /** The Prometheus text exposition (serve it with `contentType`). */
+  /** Where `text()` reads from instead of this registry: every cluster worker's (cluster-metrics.ts). */
+  private wholeProxy: (() => Promise<string>) | undefined;
+
+  /** With cluster workers: `text()` answers all of them, gathered by the primary. */
+  answerForEveryWorker(gather: () => Promise<string>): void {
+    this.wholeProxy = gather;
+  }
+
+  /** The Prometheus text exposition (serve it with `contentType`): this process's, or every worker's. */
   text(): Promise<string> {
-    return this.registry.metrics();
+    return this.wholeProxy ? this.wholeProxy() : this.registry.metrics();
   }
 
   private addRoute(route: string): { monolith: SideSeries; extracted: SideSeries } {
