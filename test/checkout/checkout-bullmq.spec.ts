@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderBody, placeOrder, sellable, settledOrder } from '../support/checkout-fixture.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { TEST_REDIS_URL } from '../support/test-env.js';
+import { testRedisUrl } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -15,7 +15,7 @@ describe('checkout with BullMQ delivery', () => {
   let admin: string;
 
   beforeAll(async () => {
-    shop = await startTestApp({ env: { REDIS_URL: TEST_REDIS_URL, EVENTS_QUEUE_PREFIX: `c${randomUUID().slice(0, 8)}` } });
+    shop = await startTestApp({ env: { REDIS_URL: testRedisUrl(), EVENTS_QUEUE_PREFIX: `c${randomUUID().slice(0, 8)}` } });
     admin = await shop.adminToken();
   });
   afterAll(async () => {

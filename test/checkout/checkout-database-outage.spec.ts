@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderBody, placeOrder, sellable, settledOrder } from '../support/checkout-fixture.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { TEST_POSTGRES_URL } from '../support/test-env.js';
+import { testPostgresUrl } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -14,7 +14,7 @@ import { waitFor } from '../support/wait-for.js';
 describe('checkout across a database outage', () => {
   let shop: TestApp;
   let admin: string;
-  const superuser = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  const superuser = new pg.Client({ connectionString: testPostgresUrl() });
 
   beforeAll(async () => {
     shop = await startTestApp({

@@ -6,7 +6,7 @@ import { httpClient } from '../support/http-client.js';
 import { startShopProcess, type ShopProcess } from '../support/shop-process.js';
 import { ADMIN } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
-import { TEST_POSTGRES_URL, TEST_REDIS_URL } from '../support/test-env.js';
+import { testPostgresUrl, testRedisUrl } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -18,11 +18,11 @@ import { waitFor } from '../support/wait-for.js';
  */
 describe.each([
   { name: 'in-process delivery', env: (): Record<string, string> => ({}) },
-  { name: 'BullMQ delivery', env: (): Record<string, string> => ({ REDIS_URL: TEST_REDIS_URL, EVENTS_QUEUE_PREFIX: `l${randomUUID().slice(0, 8)}` }) },
+  { name: 'BullMQ delivery', env: (): Record<string, string> => ({ REDIS_URL: testRedisUrl(), EVENTS_QUEUE_PREFIX: `l${randomUUID().slice(0, 8)}` }) },
 ])('the database dropping every connection, with $name', ({ env }) => {
   let database: TestDatabase;
   let proc: ShopProcess | undefined;
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  const admin = new pg.Client({ connectionString: testPostgresUrl() });
 
   afterAll(async () => {
     if (proc && proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');

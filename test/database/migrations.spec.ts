@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MONOLITH_MODULES } from '../../src/app.module.js';
 import { testRolePrefix } from '../support/test-database.js';
-import { databaseUrl, TEST_MODULE_DB_SECRET, TEST_POSTGRES_URL } from '../support/test-env.js';
+import { databaseUrl, TEST_MODULE_DB_SECRET, testPostgresUrl } from '../support/test-env.js';
 import pg from 'pg';
 import { PostgresEngine } from '../../src/platform/database/postgres-engine.js';
 
@@ -12,7 +12,7 @@ describe('startup migrations', () => {
   let admin: pg.Client;
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    admin = new pg.Client({ connectionString: testPostgresUrl() });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.query(`CREATE DATABASE ${name}`);

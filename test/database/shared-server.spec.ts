@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, testRolePrefix, type TestDatabase } from '../support/test-database.js';
-import { TEST_POSTGRES_URL } from '../support/test-env.js';
+import { testPostgresUrl } from '../support/test-env.js';
 
 /**
  * Roles are cluster-wide: two shops on one PostgreSQL server, each with its own
@@ -15,7 +15,7 @@ describe('two shops on one PostgreSQL server', () => {
   const prefix = `${testRolePrefix()}shared_`;
   const databases: TestDatabase[] = [];
   let first: TestApp;
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  const admin = new pg.Client({ connectionString: testPostgresUrl() });
 
   const database = async () => {
     const created = await createTestDatabase();
@@ -129,7 +129,7 @@ describe('the connections a running shop holds', () => {
   });
 
   it('should hold none with the provisioning login once it has started', async () => {
-    const probe = new pg.Client({ connectionString: TEST_POSTGRES_URL, application_name: 'shared-server-probe' });
+    const probe = new pg.Client({ connectionString: testPostgresUrl(), application_name: 'shared-server-probe' });
     await probe.connect();
     try {
       const { rows } = await probe.query<{ usename: string; application_name: string }>(
@@ -137,7 +137,7 @@ describe('the connections a running shop holds', () => {
         [shop.database!.name],
       );
       expect(rows.length).toBeGreaterThan(2);
-      const provisioning = new URL(TEST_POSTGRES_URL).username;
+      const provisioning = new URL(testPostgresUrl()).username;
       expect(rows.filter((row) => row.usename === provisioning)).toEqual([]);
       const prefix = testRolePrefix();
       for (const row of rows) expect(row.usename.startsWith(prefix), `${row.usename} (${row.application_name})`).toBe(true);

@@ -13,7 +13,7 @@ import { EventOutsideTransactionError, Outbox } from '../../src/platform/events/
 import { FakeNotificationSender } from '../support/fake-notification-sender.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import type { TestDatabase } from '../support/test-database.js';
-import { TEST_REDIS_URL } from '../support/test-env.js';
+import { testRedisUrl } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';
 
 type Mode = { name: string; transport: 'in-process' | 'bullmq'; env: () => Record<string, string> };
@@ -24,7 +24,7 @@ const modes: Mode[] = [
     name: 'BullMQ delivery',
     transport: 'bullmq',
     // A prefix per app keeps parallel test files from consuming each other's jobs.
-    env: () => ({ REDIS_URL: TEST_REDIS_URL, EVENTS_QUEUE_PREFIX: `t${randomUUID().slice(0, 8)}` }),
+    env: () => ({ REDIS_URL: testRedisUrl(), EVENTS_QUEUE_PREFIX: `t${randomUUID().slice(0, 8)}` }),
   },
 ];
 

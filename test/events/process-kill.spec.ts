@@ -4,12 +4,12 @@ import { FakeNotificationSender } from '../support/fake-notification-sender.js';
 import { startShopProcess, type ShopProcess } from '../support/shop-process.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
-import { TEST_REDIS_URL } from '../support/test-env.js';
+import { testRedisUrl } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe.each([
   { name: 'in-process delivery', env: (): Record<string, string> => ({}) },
-  { name: 'BullMQ delivery', env: (): Record<string, string> => ({ REDIS_URL: TEST_REDIS_URL, EVENTS_QUEUE_PREFIX: `k${randomUUID().slice(0, 8)}` }) },
+  { name: 'BullMQ delivery', env: (): Record<string, string> => ({ REDIS_URL: testRedisUrl(), EVENTS_QUEUE_PREFIX: `k${randomUUID().slice(0, 8)}` }) },
 ])('a shop process killed or stopped, with $name', ({ env }) => {
   let database: TestDatabase;
   let shop: TestApp | undefined;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { standInUpstream, startGateway, upstreamOf, type RunningGateway, type StandInUpstream } from '../support/gateway.js';
-import { TEST_REDIS_URL } from '../support/test-env.js';
+import { testRedisUrl } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** `gateway_requests_total` samples of a Prometheus text, with their labels. */
@@ -31,7 +31,7 @@ describe('the gateway with two cluster workers', () => {
     });
     gateway = await startGateway({
       routes: { monolith: upstreamOf(monolith), rateLimits: { perClientAddress: null, perUser: null }, routes: [] },
-      env: { PROXY_WORKERS: '2', REDIS_URL: TEST_REDIS_URL, PROXY_NAMESPACE: `gateway-workers-${randomBytes(6).toString('hex')}` },
+      env: { PROXY_WORKERS: '2', REDIS_URL: testRedisUrl(), PROXY_NAMESPACE: `gateway-workers-${randomBytes(6).toString('hex')}` },
     });
     // Ready is the first worker answering; connections reach the second once it listens too.
     await waitFor(() => new Set(gateway.logs().filter((line) => line.msg === 'gateway listening').map((line) => line.worker)).size === 2, {

@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { standInUpstream, startGateway, upstreamOf, type RunningGateway, type StandInUpstream } from '../support/gateway.js';
-import { TEST_REDIS_URL } from '../support/test-env.js';
+import { testRedisUrl } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';
 
-const REDIS_URL = TEST_REDIS_URL;
+const REDIS_URL = testRedisUrl();
 
 describe('shadow mode', () => {
   let monolith: StandInUpstream;

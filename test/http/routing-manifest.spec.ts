@@ -13,7 +13,7 @@ import { createLogger } from '../../src/platform/logging/logger.js';
 import { httpClient } from '../support/http-client.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, testRolePrefix, type TestDatabase } from '../support/test-database.js';
-import { TEST_MODULE_DB_SECRET, TEST_REDIS_URL } from '../support/test-env.js';
+import { TEST_MODULE_DB_SECRET, testRedisUrl } from '../support/test-env.js';
 
 interface Manifest {
   modules: Record<string, string[]>;
@@ -110,7 +110,7 @@ describe('GET /.well-known/routing-manifest in the monolith with payments extrac
     await database?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     // This file's queues and counters only (its own prefix), never anyone else's.
-    const redis = new Redis(TEST_REDIS_URL);
+    const redis = new Redis(testRedisUrl());
     try {
       let cursor = '0';
       do {
@@ -136,7 +136,7 @@ describe('GET /.well-known/routing-manifest in the monolith with payments extrac
       LOG_LEVEL: 'silent',
       MODULE_DB_SECRET: TEST_MODULE_DB_SECRET,
       MODULE_ROLE_PREFIX: testRolePrefix(),
-      REDIS_URL: TEST_REDIS_URL,
+      REDIS_URL: testRedisUrl(),
       EVENTS_QUEUE_PREFIX: queuePrefix,
       EXTRACTED_MODULES: 'payments',
       // Nothing calls payments here; the address only has to be well-formed.

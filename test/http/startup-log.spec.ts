@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startShopProcess, type ShopProcess } from '../support/shop-process.js';
 import { startTestApp } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
-import { TEST_REDIS_URL } from '../support/test-env.js';
+import { testRedisUrl } from '../support/test-env.js';
 
 /** What an operator reads when the shop starts: the lines that matter, in a form fit for where they go. */
 describe('the startup log', () => {
@@ -16,7 +16,7 @@ describe('the startup log', () => {
 
   it("should keep Nest's line per module, controller and route below info, and say how events travel", async () => {
     const inProcess = await startTestApp();
-    const viaRedis = await startTestApp({ env: { REDIS_URL: TEST_REDIS_URL, EVENTS_QUEUE_PREFIX: 'startup-log' } });
+    const viaRedis = await startTestApp({ env: { REDIS_URL: testRedisUrl(), EVENTS_QUEUE_PREFIX: 'startup-log' } });
     try {
       for (const shop of [inProcess, viaRedis]) {
         const info = shop.logs.filter((line) => line.level !== 'debug' && line.level !== 'trace');
@@ -25,7 +25,8 @@ describe('the startup log', () => {
       }
       expect(inProcess.logs.map((line) => line.msg)).toContainEqual(expect.stringMatching(/integration events are delivered in-process/));
       const redisLine = viaRedis.logs.find((line) => /integration events go through Redis/.test(String(line.msg)));
-      expect(redisLine).toMatchObject({ level: 'info', redis: '127.0.0.1:6379', queuePrefix: 'startup-log' });
+      const redis = new URL(testRedisUrl());
+      expect(redisLine).toMatchObject({ level: 'info', redis: `${redis.hostname}:${redis.port || 6379}`, queuePrefix: 'startup-log' });
     } finally {
       await inProcess.close();
       await viaRedis.close();

@@ -14,7 +14,7 @@ import { EventRoutes } from '../../src/platform/events/event-routes.js';
 import { createLogger } from '../../src/platform/logging/logger.js';
 import { httpClient } from '../support/http-client.js';
 import { createTestDatabase, testRolePrefix, type TestDatabase } from '../support/test-database.js';
-import { TEST_MODULE_DB_SECRET, TEST_REDIS_URL } from '../support/test-env.js';
+import { TEST_MODULE_DB_SECRET, testRedisUrl } from '../support/test-env.js';
 
 /** The public routes each module answers (plus the platform's own: health, docs, ops). */
 const PUBLIC_PATHS: Record<string, RegExp> = {
@@ -59,7 +59,7 @@ describe.each(MONOLITH_MODULES.map((module) => ({ module })))('$module booted al
       LOG_LEVEL: 'silent',
       MODULE_DB_SECRET: TEST_MODULE_DB_SECRET,
       MODULE_ROLE_PREFIX: testRolePrefix(),
-      REDIS_URL: TEST_REDIS_URL,
+      REDIS_URL: testRedisUrl(),
       EVENTS_QUEUE_PREFIX: `alone-${randomUUID().slice(0, 8)}`,
       EXTRACTED_MODULES: module,
       // Nothing is called in this test; the addresses only have to be well-formed.

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.js';
 import { startRedis, stopRedis } from '../support/private-redis.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { TEST_REDIS_URL } from '../support/test-env.js';
+import { testRedisUrl } from '../support/test-env.js';
 
 const LIMITS = {
   THROTTLE_LOGIN_FAILURES_PER_ACCOUNT: '4',
@@ -20,7 +20,7 @@ const LIMITS = {
  */
 describe.each([
   { store: 'memory', env: (): Record<string, string> => ({}) },
-  { store: 'Redis', env: (): Record<string, string> => ({ REDIS_URL: TEST_REDIS_URL, EVENTS_QUEUE_PREFIX: `b${randomUUID().slice(0, 8)}` }) },
+  { store: 'Redis', env: (): Record<string, string> => ({ REDIS_URL: testRedisUrl(), EVENTS_QUEUE_PREFIX: `b${randomUUID().slice(0, 8)}` }) },
 ])('brute-force throttling, counters in $store', ({ store, env }) => {
   let shop: TestApp;
   let environment: Record<string, string>;

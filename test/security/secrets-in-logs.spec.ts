@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueNameOf } from '../../src/platform/events/bullmq-transport.js';
 import { ADDRESS, orderBody, placeOrder, sellable, settledOrder } from '../support/checkout-fixture.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { TEST_REDIS_URL } from '../support/test-env.js';
+import { testRedisUrl } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';
 
 const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
@@ -129,7 +129,7 @@ describe('secrets and personal data in Redis', () => {
 
   beforeAll(async () => {
     // The retry waits a minute: the failed attempt stays in Redis, delayed, to be read.
-    shop = await startTestApp({ env: { REDIS_URL: TEST_REDIS_URL, EVENTS_QUEUE_PREFIX: prefix, EVENTS_BACKOFF_MS: '60000' } });
+    shop = await startTestApp({ env: { REDIS_URL: testRedisUrl(), EVENTS_QUEUE_PREFIX: prefix, EVENTS_BACKOFF_MS: '60000' } });
     await shop.database!.sql(`
       CREATE FUNCTION public.refuse_quoting_email() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'refused by the test trigger: "%"', NEW.recipient_email; END $$;
@@ -143,7 +143,7 @@ describe('secrets and personal data in Redis', () => {
   it("should keep no value of the failed query in a retried job's failure", async () => {
     const email = `redis-${randomUUID().slice(0, 8)}@test.local`;
     expect((await shop.http.post('/api/v1/identity/register', { body: { email, password: 'a-long-password', name: 'Redis' } })).status).toBe(201);
-    const queue = new Queue(queueNameOf('notifications'), { connection: { url: TEST_REDIS_URL }, prefix });
+    const queue = new Queue(queueNameOf('notifications'), { connection: { url: testRedisUrl() }, prefix });
     try {
       const failed = await waitFor(async () => (await queue.getDelayed()).find((job) => job.failedReason), {
         what: 'the welcome job to fail once and wait for its retry',

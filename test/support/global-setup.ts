@@ -3,7 +3,8 @@ import type { TestProject } from 'vitest/node';
 import { MONOLITH_MODULES } from '../../src/app.module.js';
 import { PostgresEngine } from '../../src/platform/database/postgres-engine.js';
 import { removeRunLog, runLogDirOf, secretsInRunLog } from './run-log.js';
-import { databaseUrl, RUN_ROLE_PREFIX, runRolePrefix, TEST_MODULE_DB_SECRET, TEST_POSTGRES_URL } from './test-env.js';
+import { startThrowawayPostgres, startThrowawayRedis, type ThrowawayService } from './throwaway-services.js';
+import { databaseUrl, RUN_ROLE_PREFIX, runRolePrefix, TEST_MODULE_DB_SECRET, testPostgresUrl } from './test-env.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -56,10 +57,52 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return () => run.teardown();
 }
 
+/**
+ * TEST_POSTGRES_URL and TEST_REDIS_URL, or throwaway servers of the run's own when they
+ * are unset (throwaway-services.ts). Set in this process's environment before any test
+ * file runs, so the workers Vitest forks, and the shop processes the tests start,
+ * inherit them. One line says which servers the run uses.
+ */
+async function servicesOfRun(): Promise<ThrowawayService[]> {
+  const started: ThrowawayService[] = [];
+  const used: string[] = [];
+  try {
+    if (process.env.TEST_POSTGRES_URL) used.push(`PostgreSQL at TEST_POSTGRES_URL`);
+    else {
+      const postgres = await startThrowawayPostgres(process.pid);
+      started.push(postgres);
+      process.env.TEST_POSTGRES_URL = postgres.url;
+      used.push(postgres.description);
+    }
+    if (process.env.TEST_REDIS_URL) used.push(`Redis at TEST_REDIS_URL`);
+    else {
+      const redis = await startThrowawayRedis(process.pid);
+      started.push(redis);
+      process.env.TEST_REDIS_URL = redis.url;
+      used.push(redis.description);
+    }
+  } catch (error) {
+    await Promise.allSettled(started.map((service) => service.stop()));
+    throw error;
+  }
+  console.log(`test run ${process.pid}: ${used.join('; ')}`);
+  return started;
+}
+
 async function prepareRun(): Promise<TestRun> {
+  const services = await servicesOfRun();
+  try {
+    return await prepareRunOn(services);
+  } catch (error) {
+    await Promise.allSettled(services.map((service) => service.stop()));
+    throw error;
+  }
+}
+
+async function prepareRunOn(services: ThrowawayService[]): Promise<TestRun> {
   const template = `shop_template_${process.pid}`;
   const rolePrefix = runRolePrefix(process.pid);
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  const admin = new pg.Client({ connectionString: testPostgresUrl() });
   await admin.connect();
   await dropLeftovers(admin);
   await admin.query(`CREATE DATABASE ${template}`);
@@ -77,6 +120,7 @@ async function prepareRun(): Promise<TestRun> {
     await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
     await dropRoles(admin, (role) => role.startsWith(rolePrefix));
     await admin.end();
+    await Promise.allSettled(services.map((service) => service.stop()));
     // No secret may reach a log line, in any test: the whole run's log is searched.
     const findings = secretsInRunLog(runLogDir, rolePrefix, MONOLITH_MODULES);
     if (findings.length) {

@@ -23,7 +23,7 @@ import {
 } from './shop-process.js';
 import { ADMIN } from './test-app.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
-import { TEST_REDIS_URL } from './test-env.js';
+import { testRedisUrl } from './test-env.js';
 import { waitFor } from './wait-for.js';
 
 /**
@@ -226,7 +226,7 @@ export async function startPlacement(name: PlacementName, options: StartPlacemen
   const sharedEnv: Record<string, string> = {
     ...TEST_FRIENDLY_ENV,
     DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
+    REDIS_URL: testRedisUrl(),
     EVENTS_QUEUE_PREFIX: queuePrefix,
     JWT_PRIVATE_KEY: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     JWT_PUBLIC_KEY: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
@@ -770,7 +770,7 @@ function routedHttpClient(baseOf: (path: string, options?: RequestOptions) => st
 
 /** Removes a placement's keys from the shared Redis (its queues, its throttle counters). */
 async function forgetQueues(prefix: string): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const redis = new Redis(testRedisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

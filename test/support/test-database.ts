@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { databaseUrl, TEST_POSTGRES_URL } from './test-env.js';
+import { databaseUrl, testPostgresUrl } from './test-env.js';
 
 export interface TestDatabase {
   name: string;
@@ -26,7 +26,7 @@ export async function createTestDatabase(
   const template = options.template ?? inject('templateDatabase');
   // Named after the run (a test file's parent), so a later run drops it if this one is killed.
   const name = `shop_test_${options.runPid ?? process.ppid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  const admin = new pg.Client({ connectionString: testPostgresUrl() });
   await admin.connect();
   try {
     for (let attempt = 1; ; attempt++) {
@@ -54,7 +54,7 @@ export async function createTestDatabase(
       if (dropped) return;
       dropped = true;
       await pool.end();
-      const dropper = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      const dropper = new pg.Client({ connectionString: testPostgresUrl() });
       await dropper.connect();
       await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await dropper.end();

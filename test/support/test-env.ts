@@ -1,13 +1,26 @@
 /**
- * Where the tests find PostgreSQL and Redis. The defaults are the services on this
- * machine (../shared/STACK.md); override them for another setup.
+ * Where the tests find PostgreSQL and Redis: TEST_POSTGRES_URL and TEST_REDIS_URL when
+ * they are set (a server of your own, for speed); otherwise the test run's global setup
+ * starts throwaway servers (throwaway-services.ts) and sets both variables before any
+ * test file or shop process starts, so every process of the run reads the same ones.
  */
-export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export function testPostgresUrl(): string {
+  return requiredUrl('TEST_POSTGRES_URL');
+}
+
+export function testRedisUrl(): string {
+  return requiredUrl('TEST_REDIS_URL');
+}
+
+function requiredUrl(variable: string): string {
+  const url = process.env[variable];
+  if (!url) throw new Error(`${variable} is not set: the test run's global setup (test/support/global-setup.ts) sets it, or starts a server of its own`);
+  return url;
+}
 
 /** The same server, another database. */
 export function databaseUrl(database: string): string {
-  const url = new URL(TEST_POSTGRES_URL);
+  const url = new URL(testPostgresUrl());
   url.pathname = `/${database}`;
   return url.toString();
 }

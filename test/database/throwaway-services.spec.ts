@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { startThrowawayPostgres, startThrowawayRedis } from '../support/throwaway-services.js';
+
+/** A pid no process has: a child that has exited (its pid is not reused this quickly). */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => child.once('exit', resolve));
+  return child.pid!;
+}
+
+const folders = (prefix: string) => readdirSync(os.tmpdir()).filter((name) => name.startsWith(prefix));
+
+/**
+ * The servers a test run starts for itself when TEST_POSTGRES_URL or TEST_REDIS_URL is
+ * unset (global-setup.ts): usable at once, gone when stopped, and what a killed run
+ * left behind is removed by the next.
+ */
+describe('throwaway servers of a test run', () => {
+  it('should start a PostgreSQL that takes connections as postgres, and leave nothing behind once stopped', async () => {
+    const postgres = await startThrowawayPostgres(process.pid);
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    const { rows } = await client.query<{ user: string; fsync: string }>("SELECT current_user AS user, current_setting('fsync') AS fsync");
+    await client.end();
+    expect(rows[0]).toEqual({ user: 'postgres', fsync: 'off' });
+    const mine = folders(`shop-test-pg-${process.pid}-`);
+    expect(mine.length).toBeGreaterThan(0);
+    await postgres.stop();
+    expect(folders(`shop-test-pg-${process.pid}-`).filter((name) => mine.includes(name))).toHaveLength(0);
+    const again = new pg.Client({ connectionString: postgres.url, connectionTimeoutMillis: 2_000 });
+    await expect(again.connect()).rejects.toThrow();
+  });
+
+  it('should start a redis-server, and stop it', async () => {
+    const redis = await startThrowawayRedis(process.pid);
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+    client.on('error', () => undefined);
+    await client.connect();
+    expect(await client.ping()).toBe('PONG');
+    client.disconnect();
+    await redis.stop();
+    const probe = new Redis(redis.url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+    probe.on('error', () => undefined);
+    await expect(probe.connect()).rejects.toThrow();
+    probe.disconnect();
+  });
+
+  it("should remove the folders of a run that was killed, and stop the server its pid file names", async () => {
+    const gone = await deadPid();
+    const folder = path.join(os.tmpdir(), `shop-test-redis-${gone}-leftover`);
+    mkdirSync(folder, { recursive: true });
+    // A server the killed run left running: a sleeping process standing in for it.
+    const orphan = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    writeFileSync(path.join(folder, 'redis.pid'), `${orphan.pid}\n`);
+    const orphanExit = new Promise((resolve) => orphan.once('exit', (_, signal) => resolve(signal)));
+    const redis = await startThrowawayRedis(process.pid);
+    await redis.stop();
+    expect(existsSync(folder)).toBe(false);
+    expect(await orphanExit).toBe('SIGKILL');
+  });
+});
