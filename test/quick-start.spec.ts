@@ -9,6 +9,7 @@ import { settledOrder } from './support/checkout-fixture.js';
 import { httpClient } from './support/http-client.js';
 import { startShopProcess, type ShopProcess } from './support/shop-process.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { waitFor } from './support/wait-for.js';
 
 const run = promisify(execFile);
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
@@ -44,6 +45,22 @@ describe("the README's quick start", () => {
     if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
     await database.drop();
     rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('should say once, at start, where the shop and its API docs are, and where the admin sign-in was written', async () => {
+    // Logged right after the port opens; the output comes through a pipe.
+    await waitFor(() => proc.output().includes('shop ready at'), { what: 'the line saying where the shop is' });
+    const lines = proc
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('shop ready at'))
+      .map((line) => JSON.parse(line) as { msg: string; url: string; docs: string });
+    expect(lines).toHaveLength(1);
+    const adminFile = path.join(workDir, '.data', 'initial-admin.json');
+    expect(lines[0]!.msg).toBe(`shop ready at ${lines[0]!.url}, API docs at ${lines[0]!.url}/docs; admin sign-in (email and password) written to ${adminFile}`);
+    expect(new URL(lines[0]!.url).port).toBe(new URL(proc.url).port);
+    expect(JSON.parse(readFileSync(adminFile, 'utf8'))).toMatchObject({ email: 'admin@shop.local' });
+    expect((await fetch(`${proc.url}/docs`)).status).toBe(200);
   });
 
   it('should place an order that confirms, and do it again when run a second time', async () => {

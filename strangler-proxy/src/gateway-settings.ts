@@ -29,6 +29,14 @@ const env = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/** Every variable the proxy reads, with its default (undefined: none), as docs/gateway.md's table must list them. */
+export function gatewayVariables(): { name: string; default: unknown }[] {
+  return Object.keys(env.shape).map((name) => {
+    const parsed = env.shape[name as keyof typeof env.shape].safeParse(undefined);
+    return { name, default: parsed.success ? parsed.data : undefined };
+  });
+}
+
 export interface GatewayProcessSettings extends Omit<GatewaySettings, 'workerLabel'> {
   workers: number;
   logLevel: string;

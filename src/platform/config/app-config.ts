@@ -80,6 +80,17 @@ const envSchema = z.object({
   SHIPPING_HOME_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code').default('DE'),
 });
 
+/**
+ * Every variable the shop reads through this schema, with its default (undefined: none),
+ * as the README's configuration table must list them (test/architecture/configuration-table.spec.ts).
+ */
+export function configurationVariables(): { name: string; default: unknown }[] {
+  return Object.keys(envSchema.shape).map((name) => {
+    const parsed = envSchema.shape[name as keyof typeof envSchema.shape].safeParse(undefined);
+    return { name, default: parsed.success ? parsed.data : undefined };
+  });
+}
+
 export type AppConfig = {
   port: number;
   host: string;

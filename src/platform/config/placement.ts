@@ -84,6 +84,24 @@ const SETTINGS_VARIABLES: Record<keyof RemoteCallSettings, { name: string; min: 
 const serviceUrlVariable = (module: string) => `SERVICE_URL_${module.toUpperCase()}`;
 
 /**
+ * The variables of a placement, as the README's configuration table names them: each
+ * REMOTE_* setting with its default, and the rest without one. `SERVICE_URL_<MODULE>`
+ * and `REMOTE_…_<MODULE>` stand for one variable per module.
+ */
+export function placementVariables(): { name: string; default: unknown }[] {
+  return [
+    ...['EXTRACTED_MODULES', 'HANDOVER_MODULES', 'SERVICE_URL_<MODULE>', 'MONOLITH_URL', 'SERVICE_TOKEN_SECRET', 'REMOTE_…_<MODULE>'].map((name) => ({
+      name,
+      default: undefined,
+    })),
+    ...(Object.entries(SETTINGS_VARIABLES) as [keyof RemoteCallSettings, { name: string }][]).map(([key, { name }]) => ({
+      name,
+      default: REMOTE_CALL_DEFAULTS[key],
+    })),
+  ];
+}
+
+/**
  * Reads the placement of `process` (the monolith, or one module's service) among
  * `modules`. Every mistake is reported at once, naming its variable, and stops the
  * process: a module without an address would otherwise fail only on its first call.
