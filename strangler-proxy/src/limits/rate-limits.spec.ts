@@ -4,7 +4,8 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayRateLimits, type RateVerdict } from './rate-limits.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
+// The test run's Redis (test/support/global-setup.ts sets it, starting a throwaway one if need be).
+const REDIS_URL = process.env.TEST_REDIS_URL!;
 
 function capturedLogger() {
   const lines: Array<{ level: number; msg: string }> = [];

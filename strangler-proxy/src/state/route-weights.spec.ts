@@ -8,7 +8,8 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RouteWeights, type WeightState } from './route-weights.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
+// The test run's Redis (test/support/global-setup.ts sets it, starting a throwaway one if need be).
+const REDIS_URL = process.env.TEST_REDIS_URL!;
 const DEADLINE = { timeout: 5_000, interval: 10 };
 
 function capturedLogger() {
