@@ -4,9 +4,11 @@
 #   docker run shop payments     one module as its own service (any module's name)
 #   docker run shop gateway      the strangler gateway (strangler-proxy/)
 # The build steps are the ones CI proves on every submission: npm ci, npm run build,
-# and npm ci --omit=dev for what runs.
+# and npm ci --omit=dev for what runs. NODE_IMAGE: the base (Node 24 on Debian bookworm);
+# test/image/ builds it with a stand-in base made from Debian's and npm's packages.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
-FROM node:24-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -15,12 +17,12 @@ COPY src ./src
 COPY strangler-proxy ./strangler-proxy
 RUN npm run build
 
-FROM node:24-bookworm-slim AS runtime-deps
+FROM ${NODE_IMAGE} AS runtime-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
-FROM node:24-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     PORT=3000 \
     DATA_DIR=/var/lib/shop \

