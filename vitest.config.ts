@@ -33,7 +33,7 @@ export default defineConfig({
         test: {
           name: 'shop',
           include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
-          exclude: [...configDefaults.exclude, 'test/scenarios/**', 'test/placement/**', 'test/gateway/**'],
+          exclude: [...configDefaults.exclude, 'test/scenarios/**', 'test/placement/**', 'test/gateway/**', 'test/image/**'],
         },
       },
       // The strangler gateway (strangler-proxy/): its units, and the gateway as a child
@@ -45,6 +45,11 @@ export default defineConfig({
           include: ['strangler-proxy/**/*.spec.ts', 'test/gateway/**/*.spec.ts'],
         },
       },
+      // The Dockerfile built and booted with Docker: `npm run test:image` only (it needs a
+      // Docker daemon, which .ci/run starts), not part of `npm test`.
+      ...(process.env.TEST_IMAGE === '1'
+        ? [{ extends: true as const, test: { name: 'image', include: ['test/image/**/*.spec.ts'], testTimeout: 120_000 } }]
+        : []),
       // Placements of their own (a killed payments service, services of every module, each
       // module booted alone): after the scenario groups, one file at a time, so their
       // processes never share the database server's connections with another group's.

@@ -13,8 +13,8 @@ const HEALTHCHECK = path.join(ROOT, 'deploy/healthcheck.mjs');
 
 /**
  * The image's entry point and HEALTHCHECK (Dockerfile), run as the image runs them, from
- * the app's folder with dist/ built: no container engine runs on this machine, so the
- * image itself is not booted here (see deploy/kubernetes/README.md).
+ * the app's folder with dist/ built, so `npm test` proves them without Docker; the image
+ * itself is built and booted by `npm run test:image` (test/image/).
  */
 describe("the image's entry point and health check", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'shop-entrypoint-'));

