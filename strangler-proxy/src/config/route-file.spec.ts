@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, symlink, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -96,6 +96,25 @@ describe('RouteFile', () => {
     await writeFile(next, routesWith(60));
     await rename(next, file);
     expect((await again).routes[0]).toMatchObject({ name: 'payments', weight: 60 });
+  });
+
+  it('should reload a file mounted from a Kubernetes ConfigMap when the kubelet swaps its ..data link', async () => {
+    // The kubelet's atomic writer: a timestamped folder, `..data` linking to it, and
+    // routes.json linking through `..data`; an update writes a new folder and renames a
+    // new `..data` over the old one. routes.json itself never changes.
+    await unlink(file);
+    await mkdir(path.join(dir, '..2026_12_02_01'));
+    await writeFile(path.join(dir, '..2026_12_02_01', 'routes.json'), routesWith(10));
+    await symlink('..2026_12_02_01', path.join(dir, '..data'));
+    await symlink('..data/routes.json', file);
+    routes = await RouteFile.open(file, logger, { debounceMs: 20 });
+    expect(routes.current.routes[0]!.weight).toBe(10);
+    const changed = nextChange(routes);
+    await mkdir(path.join(dir, '..2026_12_02_02'));
+    await writeFile(path.join(dir, '..2026_12_02_02', 'routes.json'), routesWith(35));
+    await symlink('..2026_12_02_02', path.join(dir, '..data_tmp'));
+    await rename(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
+    expect((await changed).routes[0]!.weight).toBe(35);
   });
 
   it('should tolerate the file missing for a moment mid-write', async () => {

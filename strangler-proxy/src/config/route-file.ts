@@ -92,8 +92,10 @@ export class RouteFile {
     const name = path.basename(this.file);
     // Not persistent: the gateway's server keeps the process alive, the watch alone must not.
     this.watcher = watch(path.dirname(this.file), { persistent: false }, (_event, changed) => {
-      // Some platforms do not say which file changed: then it may have been ours.
-      if (changed === null || changed === name) this.schedule();
+      // Some platforms do not say which file changed: then it may have been ours. A
+      // Kubernetes ConfigMap volume updates by swapping its `..data` symlink, under
+      // which routes.json is itself a symlink: that swap is a change of ours too.
+      if (changed === null || changed === name || changed.startsWith('..data')) this.schedule();
     });
     this.watcher.on('error', (error) => {
       this.logger.warn({ file: this.file, err: error.message }, `routes file ${this.file}: cannot watch its directory any more; keeping the current config until a restart`);
