@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.js';
 import { startThrowawayPostgres, startThrowawayRedis } from '../support/throwaway-services.js';
 
 /** A pid no process has: a child that has exited (its pid is not reused this quickly). */
@@ -51,17 +52,29 @@ describe('throwaway servers of a test run', () => {
     probe.disconnect();
   });
 
-  it("should remove the folders of a run that was killed, and stop the server its pid file names", async () => {
+  it("should remove the folders of a run that was killed, stopping the server its pid file names, and no other process", async () => {
     const gone = await deadPid();
     const folder = path.join(os.tmpdir(), `shop-test-redis-${gone}-leftover`);
     mkdirSync(folder, { recursive: true });
-    // A server the killed run left running: a sleeping process standing in for it.
-    const orphan = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    // The server the killed run left running: a real redis-server of that folder.
+    const orphan = spawn('redis-server', ['--port', String(await freePort()), '--bind', '127.0.0.1', '--save', '', '--dir', folder], { stdio: 'ignore' });
     writeFileSync(path.join(folder, 'redis.pid'), `${orphan.pid}\n`);
     const orphanExit = new Promise((resolve) => orphan.once('exit', (_, signal) => resolve(signal)));
-    const redis = await startThrowawayRedis(process.pid);
-    await redis.stop();
-    expect(existsSync(folder)).toBe(false);
-    expect(await orphanExit).toBe('SIGKILL');
+    // And a folder whose pid file names a process that is not its server (a pid reused after a reboot).
+    const stale = path.join(os.tmpdir(), `shop-test-redis-${gone}-stale`);
+    mkdirSync(stale, { recursive: true });
+    const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
+    writeFileSync(path.join(stale, 'redis.pid'), `${bystander.pid}\n`);
+    try {
+      const redis = await startThrowawayRedis(process.pid);
+      await redis.stop();
+      expect(existsSync(folder)).toBe(false);
+      expect(existsSync(stale)).toBe(false);
+      expect(await orphanExit).toBe('SIGKILL');
+      expect(bystander.exitCode === null && bystander.signalCode === null).toBe(true);
+    } finally {
+      bystander.kill('SIGKILL');
+      orphan.kill('SIGKILL');
+    }
   });
 });

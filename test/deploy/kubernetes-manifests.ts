@@ -95,10 +95,11 @@ function shopReads(name: string): boolean {
 }
 
 /** A container's environment: its `env` (literal values; undefined for a secret's) and the ConfigMaps it takes whole. */
-function environmentOf(container: Manifest, objects: Manifest[]): Map<string, string | undefined> {
+function environmentOf(container: Manifest, objects: Manifest[], problems: string[] = []): Map<string, string | undefined> {
   const env = new Map<string, string | undefined>();
   for (const from of container.envFrom ?? []) {
     const map = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === from.configMapRef?.name);
+    if (!map) problems.push(`${container.name}: takes its environment from ConfigMap ${from.configMapRef?.name}, which this overlay does not have`);
     for (const [key, value] of Object.entries(map?.data ?? {})) env.set(key, value as string);
   }
   for (const entry of container.env ?? []) env.set(entry.name, entry.value);
@@ -127,7 +128,8 @@ export function problemsAgainstCode(objects: Manifest[]): string[] {
         problems.push(`${name}: runs "${process_}", which is neither monolith, gateway nor a module (${MONOLITH_MODULES.join(', ')})`);
         continue;
       }
-      const env = environmentOf(container, objects);
+      const env = environmentOf(container, objects, problems);
+      if (processes.has(process_)) problems.push(`${name}: runs ${process_}, as ${processes.get(process_)!.deployment} does already`);
       processes.set(process_, { deployment: name, env });
       for (const variable of env.keys()) {
         const read = isGateway ? gatewayDefaults.has(variable) : shopReads(variable);
@@ -153,9 +155,20 @@ export function problemsAgainstCode(objects: Manifest[]): string[] {
         const probed = isGateway ? expectedPorts.admin : expectedPorts.http;
         if (port !== probed) problems.push(`${name}: ${probe} goes to port ${get.port}, not to ${probed} where it answers`);
       }
+      // The gateway's deadline is its main.ts's SHUTDOWN_DEADLINE_MS (10 s, not configurable).
       const deadlineMs = isGateway ? 10_000 : Number(valueOf('SHUTDOWN_DEADLINE_MS', shopDefaults));
-      if (!((pod.terminationGracePeriodSeconds ?? 30) * 1_000 > deadlineMs)) {
-        problems.push(`${name}: terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} does not cover the shutdown deadline of ${deadlineMs} ms`);
+      const preStop = container.lifecycle?.preStop?.exec?.command as string[] | undefined;
+      const pauseMs = preStop?.[0] === 'sleep' ? Number(preStop[1]) * 1_000 : 0;
+      if (!((pod.terminationGracePeriodSeconds ?? 30) * 1_000 > pauseMs + deadlineMs)) {
+        problems.push(`${name}: terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} does not cover the preStop pause and the shutdown deadline (${pauseMs} + ${deadlineMs} ms)`);
+      }
+      if (isGateway) {
+        // STRANGLER_ROUTES must be the routes.json of a mounted ConfigMap.
+        const routesPath = env.get('STRANGLER_ROUTES') ?? String(gatewayDefaults.get('STRANGLER_ROUTES'));
+        const mount = (container.volumeMounts ?? []).find((m: Manifest) => routesPath === `${m.mountPath}/routes.json`);
+        const volume = mount && (pod.volumes as Manifest[]).find((v) => v.name === mount.name);
+        const map = volume?.configMap && objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === volume.configMap.name);
+        if (!map?.data?.['routes.json']) problems.push(`${name}: STRANGLER_ROUTES=${routesPath} is no routes.json of a ConfigMap mounted in the pod`);
       }
       if (!container.resources?.requests || !container.resources?.limits) problems.push(`${name}: resource requests and limits are required`);
     }

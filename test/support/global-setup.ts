@@ -65,6 +65,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
  */
 async function servicesOfRun(): Promise<ThrowawayService[]> {
   const started: ThrowawayService[] = [];
+  // Set by this run for its own servers: removed again when they stop (a watch-mode
+  // restart in the same process must not find the addresses of stopped servers).
+  const setHere: string[] = [];
+  const forget = () => {
+    for (const variable of setHere) delete process.env[variable];
+  };
   const used: string[] = [];
   try {
     if (process.env.TEST_POSTGRES_URL) used.push(`PostgreSQL at TEST_POSTGRES_URL`);
@@ -72,6 +78,7 @@ async function servicesOfRun(): Promise<ThrowawayService[]> {
       const postgres = await startThrowawayPostgres(process.pid);
       started.push(postgres);
       process.env.TEST_POSTGRES_URL = postgres.url;
+      setHere.push('TEST_POSTGRES_URL');
       used.push(postgres.description);
     }
     if (process.env.TEST_REDIS_URL) used.push(`Redis at TEST_REDIS_URL`);
@@ -79,14 +86,22 @@ async function servicesOfRun(): Promise<ThrowawayService[]> {
       const redis = await startThrowawayRedis(process.pid);
       started.push(redis);
       process.env.TEST_REDIS_URL = redis.url;
+      setHere.push('TEST_REDIS_URL');
       used.push(redis.description);
     }
   } catch (error) {
     await Promise.allSettled(started.map((service) => service.stop()));
+    forget();
     throw error;
   }
   console.log(`test run ${process.pid}: ${used.join('; ')}`);
-  return started;
+  return started.map((service) => ({
+    ...service,
+    stop: async () => {
+      await service.stop();
+      forget();
+    },
+  }));
 }
 
 async function prepareRun(): Promise<TestRun> {
@@ -117,10 +132,15 @@ async function prepareRunOn(services: ThrowawayService[]): Promise<TestRun> {
   let tornDown: Promise<void> | undefined;
   const teardown = async () => {
     await Promise.allSettled(beforeTeardown.map((work) => work()));
-    await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
-    await dropRoles(admin, (role) => role.startsWith(rolePrefix));
-    await admin.end();
-    await Promise.allSettled(services.map((service) => service.stop()));
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+      await dropRoles(admin, (role) => role.startsWith(rolePrefix));
+      await admin.end();
+    } finally {
+      // Whatever failed above, the run's own servers go, and a later run starts afresh.
+      await Promise.allSettled(services.map((service) => service.stop()));
+      delete (globalThis as { [RUN]?: Promise<TestRun> })[RUN];
+    }
     // No secret may reach a log line, in any test: the whole run's log is searched.
     const findings = secretsInRunLog(runLogDir, rolePrefix, MONOLITH_MODULES);
     if (findings.length) {

@@ -96,8 +96,10 @@ async function startMachinePostgres(binaries: { initdb: string; postgres: string
   const user = unprivilegedUser();
   if (user) chownSync(folder, user.uid, user.gid);
   const data = path.join(folder, 'data');
+  // The server's own folder as the working directory: as nobody, the caller's may not be readable.
   const init = spawnSync(binaries.initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], {
     encoding: 'utf8',
+    cwd: folder,
     ...(user ?? {}),
   });
   if (init.status !== 0) {
@@ -108,6 +110,7 @@ async function startMachinePostgres(binaries: { initdb: string; postgres: string
   let output = '';
   const server = spawn(binaries.postgres, ['-D', data, '-p', String(port), '-k', folder, ...SERVER_SETTINGS.flatMap((setting) => ['-c', setting])], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: folder,
     ...(user ?? {}),
   });
   server.stdout!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8_000)));
@@ -151,7 +154,8 @@ async function startEmbeddedPostgres(runPid: number): Promise<ThrowawayService> 
     onError: () => undefined,
   });
   const stop = async () => {
-    await server.stop().catch(() => undefined);
+    // The package waits for its server's exit, which a server that died early has already had.
+    await Promise.race([server.stop().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
     rmSync(folder, { recursive: true, force: true });
   };
   try {
@@ -169,9 +173,12 @@ async function startEmbeddedPostgres(runPid: number): Promise<ThrowawayService> 
 }
 
 async function waitUntilAnswering(url: string, server: ChildProcess, output: () => string): Promise<void> {
-  await waitFor(
+  const exited = new Promise<never>((_, reject) =>
+    server.once('exit', (code, signal) => reject(new Error(`postgres exited (${code ?? signal}) before it took connections:\n${output()}`))),
+  );
+  exited.catch(() => undefined);
+  const answering = waitFor(
     async () => {
-      if (server.exitCode !== null) throw new Error(`postgres exited with code ${server.exitCode}:\n${output()}`);
       const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
       try {
         await client.connect();
@@ -184,6 +191,8 @@ async function waitUntilAnswering(url: string, server: ChildProcess, output: () 
     },
     { what: 'the throwaway PostgreSQL to accept connections', timeoutMs: 30_000, intervalMs: 50 },
   );
+  // A server that dies (a port taken meanwhile, a bad setting) fails the start at once.
+  await Promise.race([answering, exited]);
 }
 
 /** Fast shutdown (SIGINT: connections are cut, nothing is waited for), then SIGKILL if it lingers. */
@@ -206,7 +215,9 @@ function removeLeftoverFolders(): void {
     const folder = path.join(os.tmpdir(), name);
     try {
       const server = Number(readFileSync(path.join(folder, PID_FILES[prefix]!), 'utf8').split('\n')[0]);
-      if (Number.isInteger(server) && server > 0) process.kill(server, 'SIGKILL');
+      // Only the server of that folder: after a reboot the pid may be anyone's now.
+      const command = readFileSync(`/proc/${server}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (Number.isInteger(server) && server > 0 && command.includes(folder) && /postgres|redis-server/.test(command)) process.kill(server, 'SIGKILL');
     } catch {
       // No server left running.
     }
@@ -232,12 +243,18 @@ export async function startThrowawayRedis(runPid: number): Promise<ThrowawayServ
   }
   const folder = mkdtempSync(path.join(os.tmpdir(), `${REDIS_FOLDER_PREFIX}${runPid}-`));
   const port = await freePort();
-  const server = await startRedis(port, ['--dir', folder, '--pidfile', path.join(folder, 'redis.pid')]);
+  let server;
+  try {
+    server = await startRedis(port, ['--dir', folder, '--pidfile', path.join(folder, 'redis.pid')]);
+  } catch (error) {
+    rmSync(folder, { recursive: true, force: true });
+    throw error;
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     description: `a throwaway redis-server on port ${port}`,
     stop: async () => {
-      await stopRedis(server);
+      await stopRedis(server!);
       rmSync(folder, { recursive: true, force: true });
     },
   };

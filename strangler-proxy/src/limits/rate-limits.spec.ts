@@ -5,7 +5,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayRateLimits, type RateVerdict } from './rate-limits.js';
 
 // The test run's Redis (test/support/global-setup.ts sets it, starting a throwaway one if need be).
-const REDIS_URL = process.env.TEST_REDIS_URL!;
+const REDIS_URL =
+  process.env.TEST_REDIS_URL ??
+  (() => {
+    throw new Error('TEST_REDIS_URL is not set: the test run sets it (test/support/global-setup.ts)');
+  })();
 
 function capturedLogger() {
   const lines: Array<{ level: number; msg: string }> = [];

@@ -9,7 +9,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { RouteWeights, type WeightState } from './route-weights.js';
 
 // The test run's Redis (test/support/global-setup.ts sets it, starting a throwaway one if need be).
-const REDIS_URL = process.env.TEST_REDIS_URL!;
+const REDIS_URL =
+  process.env.TEST_REDIS_URL ??
+  (() => {
+    throw new Error('TEST_REDIS_URL is not set: the test run sets it (test/support/global-setup.ts)');
+  })();
 const DEADLINE = { timeout: 5_000, interval: 10 };
 
 function capturedLogger() {
