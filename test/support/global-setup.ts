@@ -3,7 +3,7 @@ import type { TestProject } from 'vitest/node';
 import { MONOLITH_MODULES } from '../../src/app.module.js';
 import { PostgresEngine } from '../../src/platform/database/postgres-engine.js';
 import { removeRunLog, runLogDirOf, secretsInRunLog } from './run-log.js';
-import { startThrowawayPostgres, startThrowawayRedis, type ThrowawayService } from './throwaway-services.js';
+import { isAlive, startThrowawayPostgres, startThrowawayRedis, type ThrowawayService } from './throwaway-services.js';
 import { databaseUrl, RUN_ROLE_PREFIX, runRolePrefix, TEST_MODULE_DB_SECRET, testPostgresUrl } from './test-env.js';
 
 declare module 'vitest' {
@@ -73,21 +73,20 @@ async function servicesOfRun(): Promise<ThrowawayService[]> {
   };
   const used: string[] = [];
   try {
-    if (process.env.TEST_POSTGRES_URL) used.push(`PostgreSQL at TEST_POSTGRES_URL`);
-    else {
-      const postgres = await startThrowawayPostgres(process.pid);
-      started.push(postgres);
-      process.env.TEST_POSTGRES_URL = postgres.url;
-      setHere.push('TEST_POSTGRES_URL');
-      used.push(postgres.description);
-    }
-    if (process.env.TEST_REDIS_URL) used.push(`Redis at TEST_REDIS_URL`);
-    else {
-      const redis = await startThrowawayRedis(process.pid);
-      started.push(redis);
-      process.env.TEST_REDIS_URL = redis.url;
-      setHere.push('TEST_REDIS_URL');
-      used.push(redis.description);
+    const kinds: [string, string, () => Promise<ThrowawayService>][] = [
+      ['TEST_POSTGRES_URL', 'PostgreSQL', () => startThrowawayPostgres(process.pid)],
+      ['TEST_REDIS_URL', 'Redis', () => startThrowawayRedis(process.pid)],
+    ];
+    for (const [variable, what, start] of kinds) {
+      if (process.env[variable]) {
+        used.push(`${what} at ${variable}`);
+        continue;
+      }
+      const service = await start();
+      started.push(service);
+      process.env[variable] = service.url;
+      setHere.push(variable);
+      used.push(service.description);
     }
   } catch (error) {
     await Promise.allSettled(started.map((service) => service.stop()));
@@ -186,14 +185,4 @@ async function dropLeftovers(admin: pg.Client): Promise<void> {
     const pid = RUN_ROLE_PREFIX.exec(role)?.[1];
     return pid !== undefined && !isAlive(Number(pid));
   });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, but another user's (another run on a shared machine).
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -225,7 +225,8 @@ function removeLeftoverFolders(): void {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** A process of that pid exists (EPERM: alive, but another user's: another run on a shared machine). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
