@@ -47,6 +47,11 @@ const REPLAY_LIMIT_BYTES = 1024 * 1024;
 
 type GatewayRequest = IncomingMessage & { exchange?: Exchange };
 
+/** Answers a WebSocket handshake that goes no further: a bare status line on the raw socket, then close. */
+function refuseHandshake(socket: Socket, status: number, reason: string, headers = ''): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers}connection: close\r\ncontent-length: 0\r\n\r\n`);
+}
+
 /**
  * The shop's front door (the strangler fig of ../docs/gateway.md): every request is
  * matched to a route by its canonical path, rate-limited, sent to the monolith or to
@@ -486,12 +491,9 @@ export class Gateway implements GatewayState {
     // Node removes its own error listener from an upgraded socket, and http-proxy adds
     // one only once the upstream has answered: a reset meanwhile must not end the process.
     socket.on('error', () => socket.destroy());
-    const refuse = (status: number, reason: string) => {
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    };
-    if (refusalOf(req.url ?? '/', req.headers.connection)) return refuse(400, 'Bad Request');
+    if (refusalOf(req.url ?? '/', req.headers.connection)) return refuseHandshake(socket, 400, 'Bad Request');
     const path = canonicalPath(req.url ?? '/');
-    if (isInternalPath(path)) return refuse(404, 'Not Found');
+    if (isInternalPath(path)) return refuseHandshake(socket, 404, 'Not Found');
     const clientAddress = clientAddressOf(req, this.trusted);
     const route = this.table.match(path);
     if (!this.limitsEnabled) return this.forwardUpgrade(req, socket, head, route, clientAddress);
@@ -501,7 +503,7 @@ export class Gateway implements GatewayState {
         if (socket.destroyed) return;
         if (verdict.allowed) return this.forwardUpgrade(req, socket, head, route, clientAddress);
         this.metrics.rateLimited(verdict.limit);
-        socket.end(`HTTP/1.1 429 Too Many Requests\r\nretry-after: ${verdict.retryAfterSeconds}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+        refuseHandshake(socket, 429, 'Too Many Requests', `retry-after: ${verdict.retryAfterSeconds}\r\n`);
       },
       (error: unknown) => {
         this.logger.warn({ err: (error as Error).message }, 'gateway: rate limiter failed; handshake let through');
@@ -511,9 +513,6 @@ export class Gateway implements GatewayState {
   }
 
   private forwardUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, route: ActiveRoute | undefined, clientAddress: string): void {
-    const refuse = (status: number, reason: string) => {
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    };
     const requestId = requestIdOf(req.headers);
     const chosen = this.sideFor(req, route, clientAddress);
     let group = (chosen === 'extracted' && route && this.targets.get(route.name)) || this.monolith;
@@ -522,7 +521,7 @@ export class Gateway implements GatewayState {
       group = this.monolith;
       instance = group.pick();
     }
-    if (!instance) return refuse(503, 'Service Unavailable');
+    if (!instance) return refuseHandshake(socket, 503, 'Service Unavailable');
     prepareUpstreamHeaders(req, requestId, this.trusted.has(plainAddress(req.socket.remoteAddress)), true);
     (req as GatewayRequest).exchange = newExchange({
       requestId,
