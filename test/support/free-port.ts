@@ -1,7 +1,64 @@
+import { mkdirSync, openSync, closeSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
+/**
+ * Ports handed out lately, by every test process of every run on this machine: one empty
+ * file per port. The kernel hands out a port that nobody holds, and between freePort()
+ * and the child's listen() nobody does, so two test files booting at once could be given
+ * the same port; the child that binds second then dies, and, worse, its readiness poll
+ * may have been answered by the other file's process. A lease keeps a port from being
+ * handed out twice while its process is booting. Once bound, the kernel itself keeps it.
+ */
+const LEASES = path.join(os.tmpdir(), 'shop-test-port-leases');
+/** Longer than any process of the suite takes to boot and bind its port. */
+const LEASE_MS = 120_000;
+
+/** A TCP port on 127.0.0.1 that was free a moment ago and that no other test was given lately. */
 export async function freePort(): Promise<number> {
+  mkdirSync(LEASES, { recursive: true });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await unboundPort();
+    if (takeLease(port)) return port;
+  }
+  throw new Error(`no free port without a lease in ${LEASES} after 100 tries`);
+}
+
+/**
+ * Renews the lease of a port a test binds again (a process restarted on its old port):
+ * between the kill and the restart the port is free, and nobody else may be given it.
+ */
+export function renewPortLease(port: number): void {
+  mkdirSync(LEASES, { recursive: true });
+  const file = path.join(LEASES, String(port));
+  const now = new Date();
+  try {
+    utimesSync(file, now, now);
+  } catch {
+    closeSync(openSync(file, 'w'));
+  }
+}
+
+function takeLease(port: number): boolean {
+  const file = path.join(LEASES, String(port));
+  try {
+    closeSync(openSync(file, 'wx'));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  // Somebody was given this port lately. A stale lease is cleared for later, but the
+  // port is not taken now: another process may be clearing it at the same moment.
+  try {
+    if (Date.now() - statSync(file).mtimeMs > LEASE_MS) rmSync(file, { force: true });
+  } catch {
+    // gone already
+  }
+  return false;
+}
+
+function unboundPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { MONOLITH_MODULES } from '../../src/app.module.js';
-import { freePort } from './free-port.js';
+import { freePort, renewPortLease } from './free-port.js';
 import { spawnGateway } from './gateway.js';
 import { httpClient, type HttpAnswer, type HttpClient, type RequestOptions } from './http-client.js';
 import { runLogFile } from './run-log.js';
@@ -257,6 +257,7 @@ export async function startPlacement(name: PlacementName, options: StartPlacemen
   }
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const spawn = (member: Member, env: Record<string, string>) => {
+    renewPortLease(member.port);
     if (member.current) member.earlier += member.current.output();
     member.current = spawnShopProcess({
       entry: member.entry,
@@ -333,15 +334,19 @@ export async function startPlacement(name: PlacementName, options: StartPlacemen
       },
     }),
     async kill(processName, signal = 'SIGKILL') {
-      const current = memberOf(processName).current;
+      const member = memberOf(processName);
+      const current = member.current;
       if (!current) return undefined; // never started
       if (!current.running()) return current.exited;
+      // Its port is free from now until a restart: nobody else is to be given it.
+      renewPortLease(member.port);
       current.child.kill(signal);
       if (signal === 'SIGSTOP' || signal === 'SIGCONT') return undefined;
       return current.exited;
     },
     async restart(processName, restartOptions = {}) {
       const member = memberOf(processName);
+      renewPortLease(member.port);
       await member.current?.stop('SIGTERM');
       await spawn(member, { ...member.env, ...restartOptions.env }).ready(readyTimeoutMs);
     },
