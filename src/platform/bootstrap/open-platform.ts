@@ -24,14 +24,20 @@ export async function openPlatform(config: AppConfig, logger: Logger, placement:
       `handing over ${placement.handover.join(', ')}: hosted here and by its service, on the same schema, while the gateway moves its traffic`,
     );
   }
-  const database = await openDatabase(config);
-  if (database.kind === 'pglite') {
+  const database = await openDatabase(config, modules, placement.databases);
+  if (!config.databaseUrl && modules.some((module) => !placement.databases.has(module))) {
     logger.warn(
       { database: database.description },
       'DATABASE_URL is not set: using the embedded PGlite database (data kept in the data folder). Set DATABASE_URL to use PostgreSQL.',
     );
   } else {
     logger.info({ database: database.description }, 'using PostgreSQL');
+  }
+  if (placement.databases.size > 0) {
+    logger.info(
+      { modules: [...placement.databases.keys()] },
+      `${[...placement.databases.keys()].join(', ')} ${placement.databases.size === 1 ? 'has its' : 'have their'} own database (DATABASE_URL_<MODULE>)`,
+    );
   }
   if (config.redisUrl) {
     const redis = new URL(config.redisUrl);

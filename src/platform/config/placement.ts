@@ -1,4 +1,5 @@
 import { ConfigError, type AppConfig } from './app-config.js';
+import { MODULE_DATABASE_URL_VARIABLE, moduleDatabaseUrls } from './module-database-urls.js';
 
 /**
  * Where each module runs, read from the environment once at startup. Every process of
@@ -25,6 +26,11 @@ export interface Placement {
   readonly handover: readonly string[];
   /** Base URL of every module hosted elsewhere. */
   readonly remote: ReadonlyMap<string, string>;
+  /**
+   * The modules with a database of their own (DATABASE_URL_<MODULE>): their role, schema,
+   * migrations, outbox, inbox and dead letters are there. The others use DATABASE_URL.
+   */
+  readonly databases: ReadonlyMap<string, string>;
   /** Signs and checks service credentials; set whenever some module runs elsewhere. */
   readonly serviceTokenSecret: string | undefined;
   /** The process hosting a module: its own service when extracted, `monolith` otherwise. */
@@ -90,7 +96,7 @@ const serviceUrlVariable = (module: string) => `SERVICE_URL_${module.toUpperCase
  */
 export function placementVariables(): { name: string; default: unknown }[] {
   return [
-    ...['EXTRACTED_MODULES', 'HANDOVER_MODULES', 'SERVICE_URL_<MODULE>', 'MONOLITH_URL', 'SERVICE_TOKEN_SECRET', 'REMOTE_…_<MODULE>'].map((name) => ({
+    ...['EXTRACTED_MODULES', 'HANDOVER_MODULES', 'SERVICE_URL_<MODULE>', MODULE_DATABASE_URL_VARIABLE, 'MONOLITH_URL', 'SERVICE_TOKEN_SECRET', 'REMOTE_…_<MODULE>'].map((name) => ({
       name,
       default: undefined,
     })),
@@ -152,6 +158,8 @@ export function loadPlacement(
     }
     remote.set(module, url.replace(/\/$/, ''));
   }
+  const databases = moduleDatabaseUrls(env, modules);
+  problems.push(...databases.problems);
   const serviceTokenSecret = value('SERVICE_TOKEN_SECRET');
   if (extracted.length > 0) {
     if (!config.redisUrl) problems.push('REDIS_URL: required with EXTRACTED_MODULES (events cross processes through its queues)');
@@ -160,7 +168,7 @@ export function loadPlacement(
     if (!config.jwt.publicKeyPem) {
       problems.push('JWT_PRIVATE_KEY and JWT_PUBLIC_KEY: required with EXTRACTED_MODULES (every process checks identity\'s tokens with the same key)');
     }
-    if (config.databaseUrl && !config.moduleDbSecret) {
+    if ((config.databaseUrl || databases.urls.size > 0) && !config.moduleDbSecret) {
       problems.push('MODULE_DB_SECRET: required with EXTRACTED_MODULES (every process must derive the same database role passwords)');
     }
     if (!config.databaseUrl) problems.push('DATABASE_URL: required with EXTRACTED_MODULES (the embedded database belongs to one process)');
@@ -190,6 +198,7 @@ export function loadPlacement(
     extracted,
     handover,
     remote,
+    databases: new Map([...databases.urls].filter(([module]) => hosted.includes(module))),
     serviceTokenSecret,
     serviceOf,
     resilienceFor: (service) => settings.get(service) ?? REMOTE_CALL_DEFAULTS,
@@ -197,13 +206,14 @@ export function loadPlacement(
 }
 
 /** Every module in this process: the default of tests and of a monolith without extraction. */
-export function allInOneProcess(modules: readonly string[]): Placement {
+export function allInOneProcess(modules: readonly string[], databases: ReadonlyMap<string, string> = new Map()): Placement {
   return {
     process: MONOLITH,
     hosted: [...modules],
     extracted: [],
     handover: [],
     remote: new Map(),
+    databases,
     serviceTokenSecret: undefined,
     serviceOf: () => MONOLITH,
     resilienceFor: () => REMOTE_CALL_DEFAULTS,

@@ -17,8 +17,8 @@ import {
 } from './module-roles.js';
 import { listenForConnectionErrors, ResilientPool, transactionOn } from './postgres-pool.js';
 
-/** Serialises startup migrations across processes sharing one database. */
-const MIGRATION_LOCK_KEY = 727_001;
+/** Serialises startup migrations across processes sharing one database (and a module copy into it: module-move/). */
+export const MIGRATION_LOCK_KEY = 727_001;
 
 export interface PostgresEngineOptions {
   /** The login used for provisioning and migrations (needs CREATEROLE and CREATE on the database). */

@@ -1,0 +1,241 @@
+import { pipeline } from 'node:stream/promises';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { quoteIdent, type AdminSession } from '../admin-session.js';
+import { migrationsFolderOf } from '../migrations-folder.js';
+import { moduleRoleFingerprint, moduleRolePassword } from '../module-role-secret.js';
+import {
+  ensureModuleRoleAndSchema,
+  ensureRole,
+  grantModuleDataAccess,
+  MIGRATIONS_TABLE,
+  moduleRoleName,
+  RoleOwnership,
+  signalsRoleName,
+} from '../module-roles.js';
+import { listenForConnectionErrors } from '../postgres-pool.js';
+import { MIGRATION_LOCK_KEY } from '../postgres-engine.js';
+import { hasSchema, sequencesOf, tablesOf, useStableText, type ModuleTable } from './module-catalog.js';
+import { holdingsOf, holdsData } from './module-checksums.js';
+import { compareHoldings, type Verified } from './verification-table.js';
+
+export interface CopyModuleOptions {
+  module: string;
+  /** The provisioning login of the database the module uses now. */
+  fromUrl: string;
+  /** The provisioning login of the database it moves to (needs CREATEROLE, or the roles made already, and CREATE). */
+  toUrl: string;
+  /** Overwrite a target that holds the module's data already (a stale copy from an earlier move). */
+  replace: boolean;
+  rolePrefix: string;
+  /** The shop's MODULE_DB_SECRET: the module's role gets the password the shop derives from it. */
+  roleSecret: string;
+  previousRoleSecret?: string;
+  /** Told of each step, for the operator. */
+  progress: (line: string) => void;
+}
+
+export interface CopyModuleResult {
+  /** `copied`: this run copied it; `identical`: the target held exactly the source's data already (a rerun). */
+  outcome: 'copied' | 'identical';
+  verified: Verified[];
+  /** Events in the copied outbox not yet published: the module's relay publishes them from the new database. */
+  unpublishedEvents: number;
+}
+
+/** The copy was not made, for a reason the operator can act on; nothing was written. */
+export class MoveRefused extends Error {
+  constructor(
+    message: string,
+    readonly verified?: Verified[],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Copies one module's system of record (its schema, every row, its sequences, its
+ * migration history) from the database it uses to another one, creating its role
+ * there, and verifies the copy (row counts and checksums per table) before committing.
+ *
+ * - The source is only read, in one REPEATABLE READ snapshot, and only while no session
+ *   of the module's role is connected to it: its writers must be stopped first.
+ * - The target is written in one transaction, under the migration lock: a copy that is
+ *   stopped (killed, a lost connection, a failed check) leaves nothing behind, so it can
+ *   simply be run again; a run that finds the target already identical changes nothing.
+ * - A target that holds different data for the module is left alone unless `replace`.
+ * - The schema is made by the module's own migrations (the source's history must be the
+ *   same as this version's), so the target is what a fresh start would have built.
+ */
+export async function copyModule(options: CopyModuleOptions): Promise<CopyModuleResult> {
+  const { module } = options;
+  const source = await connect(options.fromUrl);
+  let target: pg.Client | undefined;
+  try {
+    target = await connect(options.toUrl);
+    await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    if (!(await hasSchema(source, module))) {
+      throw new MoveRefused(`the source database holds no ${module} schema: nothing to copy (is it the database ${module} uses now?)`);
+    }
+    await assertNoWriters(source, moduleRoleName(options.rolePrefix, module));
+    const migrations = await assertHistoryOfThisVersion(source, module);
+    const tables = await tablesOf(source, module);
+    const unpublishedEvents = await unpublishedIn(source, module, tables);
+
+    await target.query('BEGIN');
+    // A shop starting on the target waits until the copy is committed (or gone).
+    await target.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    if (await hasSchema(target, module)) {
+      const there = await holdingsOf(target, module);
+      if (holdsData(there)) {
+        const verified = compareHoldings(await holdingsOf(source, module), there);
+        if (verified.every((v) => v.matches)) {
+          await target.query('ROLLBACK');
+          return { outcome: 'identical', verified, unpublishedEvents };
+        }
+        if (!options.replace) {
+          throw new MoveRefused(
+            `the target already holds ${module} data that differs from the source (a copy from an earlier move, or another shop's): ` +
+              'nothing was changed. Pass --replace to overwrite it with the source.',
+            verified,
+          );
+        }
+        options.progress(`replacing the ${module} data the target held`);
+      }
+      await target.query(`DROP SCHEMA ${quoteIdent(module)} CASCADE`);
+    }
+
+    options.progress(`creating the role and schema of ${module}, and applying its ${migrations.length} migration(s)`);
+    const admin: AdminSession = { query: async (text, params) => (await target!.query(text, params as unknown[])).rows };
+    await provisionRoles(admin, options);
+    await target.query(
+      `CREATE TABLE ${quoteIdent(module)}.${quoteIdent(MIGRATIONS_TABLE)} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`,
+    );
+    for (const migration of migrations) {
+      for (const statement of migration.sql) if (statement.trim()) await target.query(statement);
+    }
+    await assertSameTables(tables, await tablesOf(target, module), module);
+
+    for (const table of tables) {
+      options.progress(`copying ${module}.${table.name}`);
+      await copyTable(source, target, table);
+    }
+    for (const sequence of await sequencesOf(source, module)) {
+      const name = `${quoteIdent(module)}.${quoteIdent(sequence)}`;
+      const { rows } = await source.query<{ last_value: string; is_called: boolean }>(`SELECT last_value::text, is_called FROM ${name}`);
+      await target.query('SELECT setval($1::regclass, $2::bigint, $3)', [name, rows[0]!.last_value, rows[0]!.is_called]);
+    }
+    await grantModuleDataAccess(admin, module, moduleRoleName(options.rolePrefix, module));
+
+    options.progress('verifying row counts and checksums');
+    const verified = compareHoldings(await holdingsOf(source, module), await holdingsOf(target, module));
+    if (!verified.every((v) => v.matches)) {
+      throw new MoveRefused('the copy does not match the source: nothing was committed to the target', verified);
+    }
+    await target.query('COMMIT');
+    return { outcome: 'copied', verified, unpublishedEvents };
+  } finally {
+    await target?.end().catch(() => undefined);
+    await source.end().catch(() => undefined);
+  }
+}
+
+async function connect(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, application_name: 'shop:extract-data' });
+  listenForConnectionErrors(client);
+  await client.connect();
+  await useStableText(client);
+  return client;
+}
+
+/** A writer still connected would change the source after the snapshot, and its writes would be lost. */
+async function assertNoWriters(source: pg.Client, role: string): Promise<void> {
+  const { rows } = await source.query<{ sessions: number }>(
+    'SELECT count(*)::int AS sessions FROM pg_stat_activity WHERE datname = current_database() AND usename = $1',
+    [role],
+  );
+  const sessions = rows[0]!.sessions;
+  if (sessions > 0) {
+    throw new MoveRefused(
+      `${sessions} session(s) of ${role} are connected to the source database: the processes hosting the module are still running. ` +
+        `Stop its writers first (its service, or the monolith while it hosts the module; docs/extraction.md), then run this again. ` +
+        `A session left by a crashed process can be ended with SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${role}'.`,
+    );
+  }
+}
+
+/**
+ * The target's schema is built by this version's migrations; that is the source's
+ * schema only when the source has exactly these migrations applied.
+ */
+async function assertHistoryOfThisVersion(source: pg.Client, module: string): Promise<ReturnType<typeof readMigrationFiles>> {
+  const folder = migrationsFolderOf(module);
+  const migrations = folder ? readMigrationFiles({ migrationsFolder: folder }) : [];
+  let applied: string[] = [];
+  try {
+    const { rows } = await source.query<{ hash: string }>(`SELECT hash FROM ${quoteIdent(module)}.${quoteIdent(MIGRATIONS_TABLE)} ORDER BY id`);
+    applied = rows.map((row) => row.hash);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '42P01') throw error;
+    // No history at all is only right for a module without migrations; a failed statement ends the snapshot, so start it again.
+    await source.query('ROLLBACK');
+    await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  }
+  const expected = migrations.map((m) => m.hash);
+  if (applied.join() !== expected.join()) {
+    const known = applied.filter((hash) => expected.includes(hash)).length;
+    throw new MoveRefused(
+      applied.length < expected.length && known === applied.length
+        ? `the source's ${module} schema has ${applied.length} of this version's ${expected.length} migrations: start the shop on this version once (or run npm run db:migrate) so that it is up to date, then move it`
+        : `the source's ${module} schema was migrated by another version of the shop (${applied.length} migrations, ${known} of them this version's): run the move with the version the shop runs`,
+    );
+  }
+  return migrations;
+}
+
+async function unpublishedIn(source: pg.Client, module: string, tables: readonly ModuleTable[]): Promise<number> {
+  if (!tables.some((t) => t.name === 'outbox')) return 0;
+  const { rows } = await source.query<{ events: number }>(
+    `SELECT count(*)::int AS events FROM ${quoteIdent(module)}.outbox WHERE published_at IS NULL`,
+  );
+  return rows[0]!.events;
+}
+
+async function provisionRoles(admin: AdminSession, options: CopyModuleOptions): Promise<void> {
+  const { rolePrefix, roleSecret, previousRoleSecret, module } = options;
+  const ownership = new RoleOwnership(
+    rolePrefix,
+    (role) => moduleRoleFingerprint(roleSecret, role),
+    previousRoleSecret ? (role) => moduleRoleFingerprint(previousRoleSecret, role) : undefined,
+  );
+  const signals = signalsRoleName(rolePrefix);
+  const role = moduleRoleName(rolePrefix, module);
+  await ownership.assertAllOwn(admin, [{ role: signals }, { role, schema: module }]);
+  await ensureRole(admin, ownership, signals, moduleRolePassword(roleSecret, signals));
+  await ensureModuleRoleAndSchema(admin, ownership, module, role, moduleRolePassword(roleSecret, role));
+}
+
+/** Source and target must have the same tables and columns, or the copy would silently drop data. */
+async function assertSameTables(source: readonly ModuleTable[], target: readonly ModuleTable[], module: string): Promise<void> {
+  const shape = (tables: readonly ModuleTable[]) => tables.map((t) => `${t.name}(${t.columns.join(',')})`).sort();
+  const [s, t] = [shape(source), shape(target)];
+  const differ = [...s.filter((x) => !t.includes(x)), ...t.filter((x) => !s.includes(x))];
+  if (differ.length) {
+    throw new MoveRefused(
+      `the source's ${module} tables differ from what its migrations build (${differ.join('; ')}): it was changed by hand; nothing was changed on the target`,
+    );
+  }
+}
+
+/** Streams one table from the source's snapshot into the target, in PostgreSQL's binary COPY format. */
+async function copyTable(source: pg.Client, target: pg.Client, table: ModuleTable): Promise<void> {
+  if (table.columns.length === 0) return;
+  const columns = table.columns.join(', ');
+  // The module's own triggers would rewrite rows as they arrive; the copy is of the rows as they are.
+  await target.query(`ALTER TABLE ${table.qualified} DISABLE TRIGGER USER`);
+  const reading = source.query(copyTo(`COPY ${table.qualified} (${columns}) TO STDOUT (FORMAT binary)`));
+  const writing = target.query(copyFrom(`COPY ${table.qualified} (${columns}) FROM STDIN (FORMAT binary)`));
+  await pipeline(reading, writing);
+  await target.query(`ALTER TABLE ${table.qualified} ENABLE TRIGGER USER`);
+}
