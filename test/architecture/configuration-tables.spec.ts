@@ -54,7 +54,11 @@ describe('configuration tables', () => {
       .map((line) => /^#? ?([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
       .filter((name): name is string => name !== undefined);
     const perModule = (name: string) =>
-      name.startsWith('SERVICE_URL_') ? 'SERVICE_URL_<MODULE>' : /^REMOTE_.+_[A-Z]+$/.test(name) && !table.includes(name) ? 'REMOTE_…_<MODULE>' : name;
+      name.startsWith('SERVICE_URL_')
+        ? 'SERVICE_URL_<MODULE>'
+        : name.startsWith('DATABASE_URL_')
+          ? 'DATABASE_URL_<MODULE>'
+          : /^REMOTE_.+_[A-Z]+$/.test(name) && !table.includes(name) ? 'REMOTE_…_<MODULE>' : name;
     expect([...new Set(example.map(perModule))].sort()).toEqual([...table].sort());
   });
 });

@@ -15,6 +15,23 @@ const EXTRACTION = {
 const placementOf = (env: Record<string, string>, process = 'monolith') => loadPlacement(env, MODULES, process, loadConfig(env));
 
 describe('placement', () => {
+  it('should give a module the database of DATABASE_URL_<MODULE>, in the monolith and in its service', () => {
+    const own = 'postgres://postgres@db2:5432/shop_payments';
+    expect(Object.fromEntries(placementOf({ DATABASE_URL_PAYMENTS: own }).databases)).toEqual({ payments: own });
+    const env = { ...EXTRACTION, EXTRACTED_MODULES: 'payments', MONOLITH_URL: 'http://shop:3000', SERVICE_URL_PAYMENTS: 'http://pay:3000', DATABASE_URL_PAYMENTS: own };
+    expect(Object.fromEntries(placementOf(env, 'payments').databases)).toEqual({ payments: own });
+    // The monolith no longer hosts payments: its database is not the monolith's to open.
+    expect(placementOf(env).databases.size).toBe(0);
+    // Unset or empty: the shared DATABASE_URL.
+    expect(placementOf({ DATABASE_URL_PAYMENTS: '' }).databases.size).toBe(0);
+  });
+
+  it('should refuse a DATABASE_URL_<MODULE> of no module, or one that is not PostgreSQL, naming the variable', () => {
+    expect(() => placementOf({ DATABASE_URL_PAYMNTS: 'postgres://h/db', DATABASE_URL_CATALOG: 'mysql://h/db', DATABASE_URL_ORDERING: 'postgres://h' })).toThrowError(
+      /DATABASE_URL_PAYMNTS: no module is called "paymnts"[\s\S]*DATABASE_URL_CATALOG: must be a PostgreSQL connection string[\s\S]*DATABASE_URL_ORDERING: must be a PostgreSQL/,
+    );
+  });
+
   it('should host every module in the monolith when nothing is extracted', () => {
     const placement = placementOf({});
     expect(placement).toMatchObject({ process: 'monolith', hosted: MODULES, extracted: [] });
