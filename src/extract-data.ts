@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from './platform/config/app-config.js';
 import { databaseUrlVariable, moduleDatabaseUrls } from './platform/config/module-database-urls.js';
 import { copyModule, MoveRefused } from './platform/database/module-move/copy-module.js';
 import { verificationTable } from './platform/database/module-move/verification-table.js';
-import { loadModuleRoleSecret } from './platform/database/module-role-secret.js';
+import { storedModuleRoleSecret } from './platform/database/module-role-secret.js';
 import { errorText, withoutSecrets } from './platform/logging/safe-error.js';
 
 const USAGE = `Usage: npm run extract:data -- <module> --to <postgres-url> [--from <postgres-url>] [--replace]
@@ -37,7 +37,7 @@ async function main(): Promise<number> {
       options: { to: { type: 'string' }, from: { type: 'string' }, replace: { type: 'boolean', default: false }, help: { type: 'boolean' } },
     });
   } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    console.error(`${withoutSecrets((error as Error).message)}\n\n${USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -60,11 +60,20 @@ async function main(): Promise<number> {
   for (const [name, url] of [['--to', values.to], ['--from', from]] as const) {
     if (url && !/^postgres(ql)?:\/\/[^/]+\/[^/?]+/.test(url)) problems.push(`${name}: must be a PostgreSQL connection string such as postgres://user@host:5432/shop_${module ?? 'module'}`);
   }
+  // The role's password derives from the shop's secret: one made up here would lock the shop out of its own role.
+  const roleSecret = config.moduleDbSecret ?? storedModuleRoleSecret(config.dataDir);
+  if (!roleSecret) {
+    problems.push(
+      `MODULE_DB_SECRET is not set, and DATA_DIR (${config.dataDir}) holds no secret a shop generated: run this with the shop's MODULE_DB_SECRET ` +
+        '(or its DATA_DIR), so that the role made on the target has the password the shop derives',
+    );
+  }
   if (problems.length === 0 && describe(from!) === describe(values.to!)) {
     problems.push(`--to names the database ${module} uses now (${describe(from!)}): there is nowhere to move`);
   }
   if (problems.length) {
-    console.error(`${problems.map((p) => `error: ${p}`).join('\n')}\n\n${USAGE}`);
+    // An argument in the wrong place may be a connection string with its password.
+    console.error(`${problems.map((p) => `error: ${withoutSecrets(p)}`).join('\n')}\n\n${USAGE}`);
     return 2;
   }
 
@@ -76,7 +85,7 @@ async function main(): Promise<number> {
       toUrl: values.to!,
       replace: values.replace,
       rolePrefix: config.moduleRolePrefix,
-      roleSecret: loadModuleRoleSecret(config.moduleDbSecret, config.dataDir),
+      roleSecret: roleSecret!,
       previousRoleSecret: config.moduleDbSecretPrevious,
       progress: (line) => console.log(`  ${line}`),
     });
@@ -100,7 +109,10 @@ async function main(): Promise<number> {
       console.error(`refused: ${withoutSecrets(error.message)}`);
       return 3;
     }
-    console.error(`failed: ${error instanceof ConfigError ? error.message : errorText(error)}\nNothing was committed to the target; run it again once the cause is fixed.`);
+    console.error(
+      `failed: ${error instanceof ConfigError ? error.message : errorText(error)}\n` +
+        'The copy is committed only as its very last step, so the target most likely holds nothing of it; run this again once the cause is fixed (a complete copy is reported as identical).',
+    );
     return 1;
   }
 }

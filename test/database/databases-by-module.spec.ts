@@ -39,7 +39,8 @@ describe('a module in a database of its own', () => {
     await engine.forModule('payments').db.execute(sql`INSERT INTO payments.outbox (id, type, version, payload, occurred_at, correlation_id, causation_id)
       VALUES (gen_random_uuid(), 't', 1, '{}', now(), 'c', 'c')`);
     expect(await own.sql('SELECT 1 FROM payments.outbox')).toHaveLength(1);
-    const [who] = (await engine.forModule('catalog').db.execute(sql`SELECT current_user AS role, current_database() AS db`)).rows;
+    const answer = (await engine.forModule('catalog').db.execute(sql`SELECT current_user AS role, current_database() AS db`)) as unknown as { rows: unknown[] };
+    const [who] = answer.rows;
     expect(who).toEqual({ role: `${testRolePrefix()}catalog`, db: shared.name });
     expect(() => engine.forModule('ordering')).toThrowError(/ordering has no database in this process/);
   });

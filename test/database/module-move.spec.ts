@@ -87,7 +87,8 @@ describe('extract:data', () => {
     const engine = new PostgresEngine({ url: target.url, poolSize: 1, rolePrefix: testRolePrefix(), roleSecret: TEST_MODULE_DB_SECRET });
     try {
       await engine.migrate([module]);
-      const [count] = (await engine.forModule(module).db.execute(sql.raw(`SELECT count(*)::int AS n FROM ${tables[0]}`))).rows as { n: number }[];
+      const answer = (await engine.forModule(module).db.execute(sql.raw(`SELECT count(*)::int AS n FROM ${tables[0]}`))) as unknown as { rows: { n: number }[] };
+      const [count] = answer.rows;
       expect(count!.n).toBe(Number(rows.find((row) => row.object === tables[0])!.sourceRows));
     } finally {
       await engine.close();
@@ -178,6 +179,57 @@ describe('extract:data', () => {
     expect(await target.sql("SELECT 1 FROM pg_namespace WHERE nspname = 'inventory'")).toEqual([]);
   });
 
+  it('should replace a target where a shop only migrated the module (no rows), without being told', async () => {
+    // A clone of the migrated template: every schema there, empty.
+    const migrated = await createTestDatabase();
+    targets.push(migrated);
+    const run = await extractData(['catalog', '--to', migrated.url], from());
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(await rowsOf(migrated, 'catalog.products')).toBe(await rowsOf(source, 'catalog.products'));
+  });
+
+  it('should refuse, committing nothing, when the source changes while it is copied', async () => {
+    const target = await emptyDatabase();
+    const holder = new pg.Client({ connectionString: source.url });
+    await holder.connect();
+    let output = '';
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE catalog.products IN ACCESS EXCLUSIVE MODE');
+      const running = extractData(['catalog', '--to', target.url], from(), (started) => {
+        started.stdout!.on('data', (text: string) => (output += text));
+      });
+      await waitFor(() => output.includes('copying catalog.products'), { what: 'the copy to reach catalog.products' });
+      // Behind the copy's back (catalog's outbox is copied already), as a writer nobody stopped would.
+      await source.sql(
+        `INSERT INTO catalog.outbox (id, type, version, payload, occurred_at, correlation_id, causation_id) VALUES ($1, 'late', 1, '{}', now(), 'c', 'c')`,
+        [randomUUID()],
+      );
+      await holder.query('ROLLBACK');
+      const run = await running;
+      expect(run.code, run.stdout + run.stderr).toBe(3);
+      expect(run.stderr).toMatch(/the source changed while it was being copied \(catalog\.outbox\): a writer of catalog is still at work/);
+    } finally {
+      await holder.end();
+    }
+    expect(await target.sql("SELECT 1 FROM pg_namespace WHERE nspname = 'catalog'")).toEqual([]);
+    await source.sql("DELETE FROM catalog.outbox WHERE type = 'late'");
+  });
+
+  it('should refuse while a process of the module is already connected to the target', async () => {
+    const target = await emptyDatabase();
+    const early = new pg.Client({ connectionString: target.url, application_name: 'shop:catalog' });
+    await early.connect();
+    try {
+      const run = await extractData(['catalog', '--to', target.url], from());
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(/session\(s\) of \S+catalog are connected to the target database: processes hosting catalog are already pointed at it/);
+    } finally {
+      await early.end();
+    }
+    expect(await target.sql("SELECT 1 FROM pg_namespace WHERE nspname = 'catalog'")).toEqual([]);
+  });
+
   it('should answer bad usage with exit code 2, naming what is wrong', async () => {
     const target = await emptyDatabase();
     const cases: [string[], Record<string, string>, RegExp][] = [
@@ -187,12 +239,17 @@ describe('extract:data', () => {
       [['payments', '--to', target.url], {}, /the source is unknown: pass --from, or set DATABASE_URL_PAYMENTS or DATABASE_URL/],
       [['payments', '--to', source.url], from(), /--to names the database payments uses now/],
       [['payments', '--to', target.url], { ...from(), DATABASE_URL_PAYMNTS: target.url }, /DATABASE_URL_PAYMNTS: no module is called "paymnts"/],
+      // A connection string in the wrong place is named, but not its password.
+      [['payments', 'postgres://admin:s3cret-pass@db2/shop'], from(), /unexpected argument\(s\): postgres:\/\/admin:\[redacted\]@db2\/shop/],
+      // No secret to derive the role's password from: one made up would lock the shop out of its role.
+      [['payments', '--to', target.url], { ...from(), MODULE_DB_SECRET: '' }, /MODULE_DB_SECRET is not set, and DATA_DIR \(.*\) holds no secret/],
     ];
     for (const [args, env, message] of cases) {
       const run = await extractData(args, env);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr, args.join(' ')).toMatch(message);
       expect(run.stderr + run.stdout).not.toContain(TEST_MODULE_DB_SECRET);
+      expect(run.stderr + run.stdout).not.toContain('s3cret-pass');
     }
   });
 });

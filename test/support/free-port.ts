@@ -11,9 +11,14 @@ import path from 'node:path';
  * may have been answered by the other file's process. A lease keeps a port from being
  * handed out twice while its process is booting. Once bound, the kernel itself keeps it.
  */
-const LEASES = path.join(os.tmpdir(), 'shop-test-port-leases');
-/** Longer than any process of the suite takes to boot and bind its port. */
-const LEASE_MS = 120_000;
+const LEASES = path.join(os.tmpdir(), `shop-test-port-leases-${os.userInfo().uid}`);
+/**
+ * Longer than any process of the suite takes to boot and bind its port, and than a
+ * killed process stays down before its restart on the same port (renewPortLease). A
+ * lease is cleared only this long after it was taken: checking its age and removing it
+ * are two steps, and one taken afresh in between must not be removed with it.
+ */
+const CLEAR_AFTER_MS = 20 * 60_000;
 
 /** A TCP port on 127.0.0.1 that was free a moment ago and that no other test was given lately. */
 export async function freePort(): Promise<number> {
@@ -48,10 +53,12 @@ function takeLease(port: number): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  // Somebody was given this port lately. A stale lease is cleared for later, but the
-  // port is not taken now: another process may be clearing it at the same moment.
+  // Somebody was given this port lately. A long-expired lease is cleared for later, but
+  // the port is not taken now: two processes finding it expired could both take it.
+  // (There are thousands of ports; the few leased in the last minutes are simply skipped.)
   try {
-    if (Date.now() - statSync(file).mtimeMs > LEASE_MS) rmSync(file, { force: true });
+    const age = Date.now() - statSync(file).mtimeMs;
+    if (age > CLEAR_AFTER_MS) rmSync(file, { force: true });
   } catch {
     // gone already
   }

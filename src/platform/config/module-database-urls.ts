@@ -5,9 +5,9 @@ export const databaseUrlVariable = (module: string) => `DATABASE_URL_${module.to
 
 /**
  * The modules given a database of their own (`DATABASE_URL_<MODULE>`), and the problems
- * found on the way, each naming its variable: a name that is no module's (a typo would
- * otherwise leave the module silently in the shared database), or a value that is not a
- * PostgreSQL connection string. A module without one uses DATABASE_URL.
+ * found on the way, each naming its variable: a name within two letters of a module's
+ * (a typo would otherwise leave the module silently in the shared database), or a value
+ * that is not a PostgreSQL connection string. A module without one uses DATABASE_URL.
  */
 export function moduleDatabaseUrls(
   env: Record<string, string | undefined>,
@@ -21,7 +21,11 @@ export function moduleDatabaseUrls(
     if (!match || !value) continue;
     const module = match[1]!.toLowerCase();
     if (!modules.includes(module)) {
-      problems.push(`${name}: no module is called "${module}" (the modules are ${modules.join(', ')})`);
+      // Other tools' variables share the prefix (DATABASE_URL_UNPOOLED, …) and are not ours;
+      // a name a letter or two from a module's is a typo, which would leave that module in
+      // the shared database without a word.
+      const near = modules.find((candidate) => editDistance(candidate, module) <= 2);
+      if (near) problems.push(`${name}: no module is called "${module}" (did you mean ${databaseUrlVariable(near)}? the modules are ${modules.join(', ')})`);
       continue;
     }
     if (!isPostgresUrl(value)) {
@@ -40,4 +44,17 @@ function isPostgresUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Levenshtein distance: how many letters to add, drop or change to turn one name into the other. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }

@@ -26,10 +26,15 @@ describe('placement', () => {
     expect(placementOf({ DATABASE_URL_PAYMENTS: '' }).databases.size).toBe(0);
   });
 
-  it('should refuse a DATABASE_URL_<MODULE> of no module, or one that is not PostgreSQL, naming the variable', () => {
+  it('should refuse a DATABASE_URL_<MODULE> with a misspelt module, or one that is not PostgreSQL, naming the variable', () => {
     expect(() => placementOf({ DATABASE_URL_PAYMNTS: 'postgres://h/db', DATABASE_URL_CATALOG: 'mysql://h/db', DATABASE_URL_ORDERING: 'postgres://h' })).toThrowError(
-      /DATABASE_URL_PAYMNTS: no module is called "paymnts"[\s\S]*DATABASE_URL_CATALOG: must be a PostgreSQL connection string[\s\S]*DATABASE_URL_ORDERING: must be a PostgreSQL/,
+      /DATABASE_URL_PAYMNTS: no module is called "paymnts" \(did you mean DATABASE_URL_PAYMENTS\?[\s\S]*DATABASE_URL_CATALOG: must be a PostgreSQL connection string[\s\S]*DATABASE_URL_ORDERING: must be a PostgreSQL/,
     );
+  });
+
+  it("should leave other tools' DATABASE_URL_… variables alone", () => {
+    const placement = placementOf({ DATABASE_URL_UNPOOLED: 'postgres://h/db', DATABASE_URL_TEST: 'anything' });
+    expect(placement.databases.size).toBe(0);
   });
 
   it('should host every module in the monolith when nothing is extracted', () => {

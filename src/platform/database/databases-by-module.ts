@@ -44,7 +44,14 @@ export class DatabasesByModule implements DatabaseEngine {
   }
 
   async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
-    const stops = await Promise.all(this.databases.map((d) => d.engine.listen(channel, onMessage)));
+    const started = await Promise.allSettled(this.databases.map((d) => d.engine.listen(channel, onMessage)));
+    const stops = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      // All or none: the listeners already started are stopped again.
+      await Promise.allSettled(stops.map((stop) => stop()));
+      throw failed.reason;
+    }
     return async () => {
       await Promise.all(stops.map((stop) => stop()));
     };

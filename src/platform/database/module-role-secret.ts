@@ -27,6 +27,15 @@ export function loadModuleRoleSecret(configured: string | undefined, dataDir: st
   return readFileSync(file, 'utf8').trim();
 }
 
+/** The secret a shop generated into its data folder, if it did (for a tool that must not make one up). */
+export function storedModuleRoleSecret(dataDir: string): string | undefined {
+  try {
+    return readFileSync(path.join(path.resolve(dataDir, 'keys'), SECRET_FILE), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A module role's password: stable for a given secret, different for every role. */
 export function moduleRolePassword(secret: string, role: string): string {
   return createHmac('sha256', secret).update(`module-role:${role}`).digest('base64url');

@@ -146,6 +146,12 @@ export async function ensureModuleRoleAndSchema(
 ): Promise<void> {
   if (!NAME.test(module)) throw new Error(`invalid module name: ${module}`);
   await ensureRole(admin, ownership, role, password, module);
+  await ensureModuleSchema(admin, module, role);
+}
+
+/** The module's schema, if missing, usable by its role alone (the role must exist). */
+export async function ensureModuleSchema(admin: AdminSession, module: string, role: string): Promise<void> {
+  if (!NAME.test(module)) throw new Error(`invalid module name: ${module}`);
   await admin.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(module)}`);
   await admin.query(`REVOKE ALL ON SCHEMA ${quoteIdent(module)} FROM PUBLIC`);
   await admin.query(`GRANT USAGE ON SCHEMA ${quoteIdent(module)} TO ${quoteIdent(role)}`);

@@ -6,7 +6,7 @@ import { quoteIdent, type AdminSession } from '../admin-session.js';
 import { migrationsFolderOf } from '../migrations-folder.js';
 import { moduleRoleFingerprint, moduleRolePassword } from '../module-role-secret.js';
 import {
-  ensureModuleRoleAndSchema,
+  ensureModuleSchema,
   ensureRole,
   grantModuleDataAccess,
   MIGRATIONS_TABLE,
@@ -17,14 +17,14 @@ import {
 import { listenForConnectionErrors } from '../postgres-pool.js';
 import { MIGRATION_LOCK_KEY } from '../postgres-engine.js';
 import { hasSchema, sequencesOf, tablesOf, useStableText, type ModuleTable } from './module-catalog.js';
-import { holdingsOf, holdsData } from './module-checksums.js';
+import { holdingsOf, holdsData, type Holding } from './module-checksums.js';
 import { compareHoldings, type Verified } from './verification-table.js';
 
 export interface CopyModuleOptions {
   module: string;
   /** The provisioning login of the database the module uses now. */
   fromUrl: string;
-  /** The provisioning login of the database it moves to (needs CREATEROLE, or the roles made already, and CREATE). */
+  /** The provisioning login of the database it moves to (as for DATABASE_URL: CREATEROLE, and CREATE on the database). */
   toUrl: string;
   /** Overwrite a target that holds the module's data already (a stale copy from an earlier move). */
   replace: boolean;
@@ -62,23 +62,31 @@ export class MoveRefused extends Error {
  * - The source is only read, in one REPEATABLE READ snapshot, and only while no session
  *   of the module's role is connected to it: its writers must be stopped first.
  * - The target is written in one transaction, under the migration lock: a copy that is
- *   stopped (killed, a lost connection, a failed check) leaves nothing behind, so it can
- *   simply be run again; a run that finds the target already identical changes nothing.
+ *   stopped (killed, a lost connection, a failed check) leaves nothing behind but the
+ *   module's role (made first, as the shop's start makes it), so it can simply be run
+ *   again; a run that finds the target already identical changes nothing. Before the
+ *   commit, the source as it is then must still be the snapshot that was copied.
  * - A target that holds different data for the module is left alone unless `replace`.
  * - The schema is made by the module's own migrations (the source's history must be the
  *   same as this version's), so the target is what a fresh start would have built.
  */
 export async function copyModule(options: CopyModuleOptions): Promise<CopyModuleResult> {
   const { module } = options;
+  const role = moduleRoleName(options.rolePrefix, module);
   const source = await connect(options.fromUrl);
-  let target: pg.Client | undefined;
+  const clients = [source];
   try {
-    target = await connect(options.toUrl);
-    await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const target = await connect(options.toUrl);
+    clients.push(target);
     if (!(await hasSchema(source, module))) {
       throw new MoveRefused(`the source database holds no ${module} schema: nothing to copy (is it the database ${module} uses now?)`);
     }
-    await assertNoWriters(source, moduleRoleName(options.rolePrefix, module));
+    await assertRoleOfSchema(source, module, role, options.rolePrefix);
+    // Writers on either side: the module's processes still on the source, or already pointed at the target.
+    await assertNoWriters(source, module, role, 'source');
+    await assertNoWriters(target, module, role, 'target');
+
+    await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const migrations = await assertHistoryOfThisVersion(source, module);
     const tables = await tablesOf(source, module);
     const unpublishedEvents = await unpublishedIn(source, module, tables);
@@ -86,10 +94,12 @@ export async function copyModule(options: CopyModuleOptions): Promise<CopyModule
     await target.query('BEGIN');
     // A shop starting on the target waits until the copy is committed (or gone).
     await target.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    let snapshot: Holding[] | undefined;
     if (await hasSchema(target, module)) {
       const there = await holdingsOf(target, module);
       if (holdsData(there)) {
-        const verified = compareHoldings(await holdingsOf(source, module), there);
+        snapshot = await holdingsOf(source, module);
+        const verified = compareHoldings(snapshot, there);
         if (verified.every((v) => v.matches)) {
           await target.query('ROLLBACK');
           return { outcome: 'identical', verified, unpublishedEvents };
@@ -103,12 +113,19 @@ export async function copyModule(options: CopyModuleOptions): Promise<CopyModule
         }
         options.progress(`replacing the ${module} data the target held`);
       }
+      // Only migrated (no rows), or replaced on request.
       await target.query(`DROP SCHEMA ${quoteIdent(module)} CASCADE`);
     }
 
     options.progress(`creating the role and schema of ${module}, and applying its ${migrations.length} migration(s)`);
-    const admin: AdminSession = { query: async (text, params) => (await target!.query(text, params as unknown[])).rows };
-    await provisionRoles(admin, options);
+    // Roles belong to the whole server: they are made on a connection of their own and
+    // committed at once (idempotent, as the shop's own start does), so that no lock on them
+    // is held through the copy, where it would stall other databases' provisioning.
+    const roles = await connect(options.toUrl);
+    clients.push(roles);
+    await provisionRoles(sessionOf(roles), options);
+    const admin = sessionOf(target);
+    await ensureModuleSchema(admin, module, role);
     await target.query(
       `CREATE TABLE ${quoteIdent(module)}.${quoteIdent(MIGRATIONS_TABLE)} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`,
     );
@@ -126,19 +143,36 @@ export async function copyModule(options: CopyModuleOptions): Promise<CopyModule
       const { rows } = await source.query<{ last_value: string; is_called: boolean }>(`SELECT last_value::text, is_called FROM ${name}`);
       await target.query('SELECT setval($1::regclass, $2::bigint, $3)', [name, rows[0]!.last_value, rows[0]!.is_called]);
     }
-    await grantModuleDataAccess(admin, module, moduleRoleName(options.rolePrefix, module));
+    await grantModuleDataAccess(admin, module, role);
 
     options.progress('verifying row counts and checksums');
-    const verified = compareHoldings(await holdingsOf(source, module), await holdingsOf(target, module));
+    snapshot ??= await holdingsOf(source, module);
+    const verified = compareHoldings(snapshot, await holdingsOf(target, module));
     if (!verified.every((v) => v.matches)) {
       throw new MoveRefused('the copy does not match the source: nothing was committed to the target', verified);
+    }
+    // The snapshot is what was copied; the source as it is now must still be that, or a
+    // writer committed meanwhile (one that connected during the copy, or committed just
+    // before it went) and its writes would be left behind.
+    const now = await connect(options.fromUrl);
+    clients.push(now);
+    await assertNoWriters(now, module, role, 'source', 0);
+    const drift = compareHoldings(snapshot, await holdingsOf(now, module)).filter((v) => !v.matches);
+    if (drift.length) {
+      throw new MoveRefused(
+        `the source changed while it was being copied (${drift.map((v) => v.object).join(', ')}): a writer of ${module} is still at work. ` +
+          'Nothing was committed to the target; stop every process hosting the module and run this again.',
+      );
     }
     await target.query('COMMIT');
     return { outcome: 'copied', verified, unpublishedEvents };
   } finally {
-    await target?.end().catch(() => undefined);
-    await source.end().catch(() => undefined);
+    await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
   }
+}
+
+function sessionOf(client: pg.Client): AdminSession {
+  return { query: async (text, params) => (await client.query(text, params as unknown[])).rows };
 }
 
 async function connect(url: string): Promise<pg.Client> {
@@ -149,18 +183,48 @@ async function connect(url: string): Promise<pg.Client> {
   return client;
 }
 
-/** A writer still connected would change the source after the snapshot, and its writes would be lost. */
-async function assertNoWriters(source: pg.Client, role: string): Promise<void> {
-  const { rows } = await source.query<{ sessions: number }>(
-    'SELECT count(*)::int AS sessions FROM pg_stat_activity WHERE datname = current_database() AND usename = $1',
-    [role],
+/** How long a process that was just stopped may take to be gone from the server's sessions. */
+const WRITERS_GRACE_MS = 5_000;
+
+/**
+ * Sessions of the module on one side: its role's, or a process's pools for it
+ * (application_name `shop:<module>`). A writer on the source would change it after the
+ * snapshot, and its writes would be lost; one on the target is a process already pointed
+ * there, about to write into a database that has no data yet. A process stopped a moment
+ * ago may still be disconnecting, so they are given a few seconds to go.
+ */
+async function assertNoWriters(client: pg.Client, module: string, role: string, side: 'source' | 'target', graceMs = WRITERS_GRACE_MS): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    // A fresh look at the server's sessions, not the ones this transaction saw first.
+    await client.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await client.query<{ sessions: number }>(
+      `SELECT count(*)::int AS sessions FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND (usename = $1 OR application_name = $2)`,
+      [role, `shop:${module}`],
+    );
+    const sessions = rows[0]!.sessions;
+    if (sessions === 0) return;
+    if (Date.now() >= deadline) {
+      throw new MoveRefused(
+        `${sessions} session(s) of ${role} are connected to the ${side} database: processes hosting ${module} are ${side === 'source' ? 'still running' : 'already pointed at it'}. ` +
+          `Stop the module's writers first (its service, or the monolith while it hosts the module; docs/extraction.md), then run this again. ` +
+          `A session left by a crashed process can be ended with SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${role}'.`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** The module's role must be the one the source grants the schema to: otherwise MODULE_ROLE_PREFIX is not the shop's, and no writer would be seen. */
+async function assertRoleOfSchema(source: pg.Client, module: string, role: string, prefix: string): Promise<void> {
+  const { rows } = await source.query<{ granted: boolean }>(
+    `SELECT has_schema_privilege(r.oid, n.oid, 'USAGE') AS granted FROM pg_roles r, pg_namespace n WHERE r.rolname = $1 AND n.nspname = $2`,
+    [role, module],
   );
-  const sessions = rows[0]!.sessions;
-  if (sessions > 0) {
+  if (!rows[0]?.granted) {
     throw new MoveRefused(
-      `${sessions} session(s) of ${role} are connected to the source database: the processes hosting the module are still running. ` +
-        `Stop its writers first (its service, or the monolith while it hosts the module; docs/extraction.md), then run this again. ` +
-        `A session left by a crashed process can be ended with SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${role}'.`,
+      `the source's ${module} schema is not ${role}'s: run this with the shop's MODULE_ROLE_PREFIX (now "${prefix}") and MODULE_DB_SECRET`,
     );
   }
 }
@@ -213,7 +277,7 @@ async function provisionRoles(admin: AdminSession, options: CopyModuleOptions): 
   const role = moduleRoleName(rolePrefix, module);
   await ownership.assertAllOwn(admin, [{ role: signals }, { role, schema: module }]);
   await ensureRole(admin, ownership, signals, moduleRolePassword(roleSecret, signals));
-  await ensureModuleRoleAndSchema(admin, ownership, module, role, moduleRolePassword(roleSecret, role));
+  await ensureRole(admin, ownership, role, moduleRolePassword(roleSecret, role), module);
 }
 
 /** Source and target must have the same tables and columns, or the copy would silently drop data. */

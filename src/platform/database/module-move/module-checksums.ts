@@ -25,7 +25,7 @@ export async function holdingsOf(client: pg.ClientBase, module: string): Promise
   for (const table of await tablesOf(client, module)) {
     const { rows } = await client.query<{ rows: string; sum: string }>(
       `SELECT count(*)::text AS rows,
-              coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint::numeric), 0)::text AS sum
+              coalesce(sum(('x' || substr(md5(ROW(t.*)::text), 1, 15))::bit(60)::bigint::numeric), 0)::text AS sum
          FROM ${table.qualified} t`,
     );
     holdings.push({ object: `${module}.${table.name}`, rows: Number(rows[0]!.rows), checksum: digest(`${rows[0]!.rows}:${rows[0]!.sum}`) });
