@@ -1,4 +1,5 @@
 import { quoteIdent, type AdminSession } from './admin-session.js';
+import { moduleRoleFingerprint } from './module-role-secret.js';
 
 export const MIGRATIONS_TABLE = '__migrations';
 
@@ -89,6 +90,15 @@ export class RoleOwnership {
         `(if the old secret is lost, an administrator can hand the roles back with COMMENT ON ROLE "${role}" IS NULL, for each one).`,
     );
   }
+}
+
+/** The ownership check of a shop with this secret (and, while rotating it, the previous one). */
+export function roleOwnershipOf(prefix: string, secret: string, previousSecret?: string): RoleOwnership {
+  return new RoleOwnership(
+    prefix,
+    (role) => moduleRoleFingerprint(secret, role),
+    previousSecret ? (role) => moduleRoleFingerprint(previousSecret, role) : undefined,
+  );
 }
 
 /**

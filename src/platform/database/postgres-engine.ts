@@ -5,14 +5,14 @@ import type { DatabaseEngine } from './database-engine.js';
 import type { Db, ModuleDatabase } from './module-database.js';
 import { quoteIdent, type AdminSession } from './admin-session.js';
 import { migrationsFolderOf } from './migrations-folder.js';
-import { moduleRoleFingerprint, moduleRolePassword } from './module-role-secret.js';
+import { moduleRolePassword } from './module-role-secret.js';
 import {
   ensureModuleRoleAndSchema,
   ensureRole,
   grantModuleDataAccess,
   MIGRATIONS_TABLE,
   moduleRoleName,
-  RoleOwnership,
+  roleOwnershipOf,
   signalsRoleName,
 } from './module-roles.js';
 import { listenForConnectionErrors, ResilientPool, transactionOn } from './postgres-pool.js';
@@ -65,11 +65,7 @@ export class PostgresEngine implements DatabaseEngine {
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       const { rolePrefix, roleSecret, previousRoleSecret } = this.options;
-      const ownership = new RoleOwnership(
-        rolePrefix,
-        (role) => moduleRoleFingerprint(roleSecret, role),
-        previousRoleSecret ? (role) => moduleRoleFingerprint(previousRoleSecret, role) : undefined,
-      );
+      const ownership = roleOwnershipOf(rolePrefix, roleSecret, previousRoleSecret);
       const signals = signalsRoleName(rolePrefix);
       await ownership.assertAllOwn(admin, [{ role: signals }, ...modules.map((module) => ({ role: moduleRoleName(rolePrefix, module), schema: module }))]);
       await ensureRole(admin, ownership, signals, moduleRolePassword(roleSecret, signals));

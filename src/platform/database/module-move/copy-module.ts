@@ -4,14 +4,14 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { quoteIdent, type AdminSession } from '../admin-session.js';
 import { migrationsFolderOf } from '../migrations-folder.js';
-import { moduleRoleFingerprint, moduleRolePassword } from '../module-role-secret.js';
+import { moduleRolePassword } from '../module-role-secret.js';
 import {
   ensureModuleSchema,
   ensureRole,
   grantModuleDataAccess,
   MIGRATIONS_TABLE,
   moduleRoleName,
-  RoleOwnership,
+  roleOwnershipOf,
   signalsRoleName,
 } from '../module-roles.js';
 import { listenForConnectionErrors } from '../postgres-pool.js';
@@ -268,11 +268,7 @@ async function unpublishedIn(source: pg.Client, module: string, tables: readonly
 
 async function provisionRoles(admin: AdminSession, options: CopyModuleOptions): Promise<void> {
   const { rolePrefix, roleSecret, previousRoleSecret, module } = options;
-  const ownership = new RoleOwnership(
-    rolePrefix,
-    (role) => moduleRoleFingerprint(roleSecret, role),
-    previousRoleSecret ? (role) => moduleRoleFingerprint(previousRoleSecret, role) : undefined,
-  );
+  const ownership = roleOwnershipOf(rolePrefix, roleSecret, previousRoleSecret);
   const signals = signalsRoleName(rolePrefix);
   const role = moduleRoleName(rolePrefix, module);
   await ownership.assertAllOwn(admin, [{ role: signals }, { role, schema: module }]);
