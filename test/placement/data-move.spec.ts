@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { orderBody, placeOrder, sellable, type Sellable } from '../support/checkout-fixture.js';
+import { chargeKeysPerOrder, orderBody, placeOrder, sellable, type Sellable } from '../support/checkout-fixture.js';
 import { extractData, verificationRows, type ExtractRun } from '../support/extract-data.js';
 import { startPlacement, type Placement, type PlacementName } from '../support/placement.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -88,19 +88,6 @@ describe.each(CASES)('payments moving to its own database and back, $how', ({ pl
       { what: `${ids.length} orders to settle`, timeoutMs: 90_000 },
     );
 
-  /** The provider idempotency keys each order was charged with, from every run of every process hosting payments. */
-  const chargeKeysPerOrder = async () => {
-    const keys = new Map<string, Set<string>>();
-    for (const host of shop.hostsOf('payments')) {
-      for (const line of await shop.logsNow(host)) {
-        if (line.msg !== 'simulated charge made') continue;
-        const orderId = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(String(line.description))?.[0];
-        if (orderId) keys.set(orderId, (keys.get(orderId) ?? new Set()).add(String(line.idempotencyKey)));
-      }
-    }
-    return keys;
-  };
-
   const paymentsIn = async (url: string) => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -166,7 +153,7 @@ describe.each(CASES)('payments moving to its own database and back, $how', ({ pl
 
     const outcome = await confirmedAll(all);
     expect(outcome.filter((o) => o.status !== 'CONFIRMED')).toEqual([]);
-    const keys = await chargeKeysPerOrder();
+    const keys = await chargeKeysPerOrder(shop);
     for (const id of all) expect(keys.get(id)?.size ?? 0, `charge keys of ${id}`).toBe(1);
     const payments = await paymentsIn(shop.info.databaseUrl);
     expect(payments.map((p) => p.order_id).sort()).toEqual([...all].sort());

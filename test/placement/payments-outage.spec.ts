@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { orderBody, placeOrder, sellable, type Sellable } from '../support/checkout-fixture.js';
+import { chargeKeysPerOrder, orderBody, placeOrder, sellable, type Sellable } from '../support/checkout-fixture.js';
 import { startPlacement, type Placement } from '../support/placement.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -54,21 +54,6 @@ describe('payments extracted, and killed mid-stream', () => {
     expect(answer.status).toBe(202);
     return answer.body.id as string;
   };
-  /**
-   * The provider idempotency keys each order was charged with, as the payments service
-   * logged its simulator's charges (every run of it). Charging twice means two keys: a
-   * repeat with the same key is the same charge at a real provider (the simulator's
-   * memory does not survive its process being killed, so it may log that key again).
-   */
-  const chargeKeysPerOrder = async () => {
-    const keys = new Map<string, Set<string>>();
-    for (const line of await shop.logsNow('payments')) {
-      if (line.msg !== 'simulated charge made') continue;
-      const orderId = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(String(line.description))?.[0];
-      if (orderId) keys.set(orderId, (keys.get(orderId) ?? new Set()).add(String(line.idempotencyKey)));
-    }
-    return keys;
-  };
   const paymentsOf = (ids: string[]) =>
     shop.sql<{ order_id: string; status: string }>('SELECT order_id, status FROM payments.payments WHERE order_id = ANY($1::uuid[])', [ids]);
 
@@ -107,7 +92,7 @@ describe('payments extracted, and killed mid-stream', () => {
     expect((await settled(after)).map((o) => o.status)).toEqual(['CONFIRMED', 'CONFIRMED']);
 
     const all = [...before, ...during, ...after];
-    const keys = await chargeKeysPerOrder();
+    const keys = await chargeKeysPerOrder(shop);
     for (const id of all) expect(keys.get(id)?.size ?? 0, `charge keys of ${id}`).toBeLessThanOrEqual(1);
     // Every order confirmed has exactly one payment, completed.
     const payments = await paymentsOf(all);
@@ -134,7 +119,7 @@ describe('payments extracted, and killed mid-stream', () => {
     expect(outcome.map((o) => [o.status, o.cancellation_reason])).toEqual(orders.map(() => ['CANCELLED', 'STEP_TIMED_OUT']));
     const stock = await shop.sql<{ reserved: number }>('SELECT reserved FROM inventory.stock_items WHERE sku = $1', [kettle.sku]);
     expect(stock[0]!.reserved).toBe(0);
-    const keys = await chargeKeysPerOrder();
+    const keys = await chargeKeysPerOrder(shop);
     for (const id of orders) expect(keys.get(id)?.size ?? 0).toBe(0);
     const payments = await paymentsOf(orders);
     expect(payments.every((p) => p.status === 'VOIDED')).toBe(true);

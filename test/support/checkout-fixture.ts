@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { HttpClient } from './http-client.js';
+import type { Placement } from './placement.js';
 import { waitFor } from './wait-for.js';
 
 export interface Sellable {
@@ -62,4 +63,22 @@ export async function settledOrder(http: HttpClient, token: string, orderId: str
     },
     { what: `order ${orderId} to become ${statuses.join(' or ')}`, timeoutMs: 30_000 },
   );
+}
+
+/**
+ * The provider idempotency keys each order was charged with, as every process hosting
+ * payments logged its simulator's charges (every run of each). Charging twice means two
+ * keys: a repeat with the same key is the same charge at a real provider (the simulator's
+ * memory does not survive its process being killed, so it may log that key again).
+ */
+export async function chargeKeysPerOrder(shop: Placement): Promise<Map<string, Set<string>>> {
+  const keys = new Map<string, Set<string>>();
+  for (const host of shop.hostsOf('payments')) {
+    for (const line of await shop.logsNow(host)) {
+      if (line.msg !== 'simulated charge made') continue;
+      const orderId = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(String(line.description))?.[0];
+      if (orderId) keys.set(orderId, (keys.get(orderId) ?? new Set()).add(String(line.idempotencyKey)));
+    }
+  }
+  return keys;
 }
